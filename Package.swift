@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Hot loops in Nets are written over raw pointers; -Ounchecked drops the
+// overflow checks that otherwise dominate them. Only applied in release.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "runexp",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "runexp", targets: ["runexp"]),
+        .library(name: "Nets", targets: ["Nets"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", providers: [.apt(["libyaml-dev"])]),
+        .target(name: "Nets", dependencies: ["CDNNL"], swiftSettings: fast),
+        .target(name: "Experiments", dependencies: ["Nets", "CYAML"], swiftSettings: fast),
+        .executableTarget(
+            name: "runexp",
+            dependencies: ["Nets", "Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: fast),
+        .testTarget(name: "NetsTests", dependencies: ["Nets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Nets"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

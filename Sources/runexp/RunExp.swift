@@ -1,0 +1,12 @@
+import ArgumentParser
+import Experiments
+import Nets
+
+@main
+struct RunExp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runexp",
+        abstract: "A declarative experiment runner for semantic segmentation.",
+        version: runexpVersion,
+        subcommands: [Bench.self])
+}
