@@ -1,0 +1,179 @@
+import CDNNL
+import Foundation
+
+/// Everything that decides which convolution primitive runs: batch, channels, spatial
+/// size, kernel, stride, padding, dilation, bias, and whether it is transposed.
+struct ConvGeometry: Hashable, CustomStringConvertible {
+    var n, inChannels, outChannels, height, width: Int
+    var kernel, stride, padding, dilation: Int
+    var outputPadding = 0
+    var bias: Bool
+    var transposed: Bool
+
+    var outHeight: Int { outSize(height) }
+    var outWidth: Int { outSize(width) }
+
+    private func outSize(_ i: Int) -> Int {
+        if transposed { return (i - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1 }
+        return (i + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+    }
+
+    var inputShape: [Int] { [n, inChannels, height, width] }
+    var outputShape: [Int] { [n, outChannels, outHeight, outWidth] }
+
+    /// Logical weight dims as oneDNN wants them: {out, in, kh, kw} for both kinds.
+    var weightDims: [Int] { [outChannels, inChannels, kernel, kernel] }
+
+    /// How PyTorch stores the weight: Conv2d is [out, in, kh, kw] (oihw); ConvTranspose2d
+    /// is [in, out, kh, kw], which is oneDNN's iohw of the same logical dims.
+    var userWeightTag: dnnl_format_tag_t { transposed ? dnnl_iohw : dnnl_oihw }
+
+    var description: String {
+        "\(transposed ? "deconv" : "conv") n\(n) c\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) p\(padding) d\(dilation) op\(outputPadding) b\(bias)"
+    }
+}
+
+/// The three oneDNN primitives of one convolution geometry plus the weight formats they chose.
+///
+/// Activations are passed as NHWC and weights in PyTorch's layout; the primitives pick
+/// their own (blocked) weight format, and we reorder the small weight tensors to and
+/// from it each step, which costs far less than reordering activations.
+final class ConvolutionKernel {
+    let geometry: ConvGeometry
+    let forward: DNNL.Primitive
+    let backwardData: DNNL.Primitive
+    let backwardWeights: DNNL.Primitive
+    let userWeights: dnnl_memory_desc_t
+    let src, dst, bias: dnnl_memory_desc_t
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [ConvGeometry: ConvolutionKernel] = [:]
+
+    /// The shared kernel for `g`, created (JIT-compiled) on first use.
+    static func get(_ g: ConvGeometry) -> ConvolutionKernel {
+        lock.lock()
+        defer { lock.unlock() }
+        if let k = cache[g] { return k }
+        let k = ConvolutionKernel(g)
+        cache[g] = k
+        return k
+    }
+
+    private init(_ g: ConvGeometry) {
+        geometry = g
+        src = DNNL.activation(g.inputShape)
+        dst = DNNL.activation(g.outputShape)
+        bias = DNNL.desc([g.outChannels], dnnl_a)
+        userWeights = DNNL.desc(g.weightDims, g.userWeightTag)
+        var w = DNNL.any(g.weightDims)
+        var (s, d) = (src, dst)
+        let b = bias
+        var strides = [Int64(g.stride), Int64(g.stride)]
+        var dilates = [Int64(g.dilation - 1), Int64(g.dilation - 1)]  // oneDNN counts extra gaps: 0 = dense
+        var padL = [Int64(g.padding), Int64(g.padding)]
+        var padR = padL
+        if g.transposed {
+            padR = [Int64(g.padding - g.outputPadding), Int64(g.padding - g.outputPadding)]
+        }
+        // oneDNN takes a null bias descriptor to mean "no bias".
+        let biasStorage = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
+        biasStorage.initialize(to: b)
+        defer { biasStorage.deallocate() }
+        let biasDesc: UnsafeMutablePointer<dnnl_memory_desc_t>? = g.bias ? biasStorage : nil
+        let alg = g.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
+        let name = g.description
+
+        var fd = dnnl_convolution_desc_t()
+        if g.transposed {
+            DNNL.check(dnnl_dilated_deconvolution_forward_desc_init(
+                &fd, dnnl_forward_training, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
+        } else {
+            DNNL.check(dnnl_dilated_convolution_forward_desc_init(
+                &fd, dnnl_forward_training, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
+        }
+        let fpd = DNNL.primitiveDesc(&fd, "\(name) forward")
+        forward = DNNL.Primitive(pd: fpd)
+
+        var bd = dnnl_convolution_desc_t()
+        if g.transposed {
+            DNNL.check(dnnl_dilated_deconvolution_backward_data_desc_init(
+                &bd, alg, &s, &w, &d, &strides, &dilates, &padL, &padR), name)
+        } else {
+            DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
+                &bd, alg, &s, &w, &d, &strides, &dilates, &padL, &padR), name)
+        }
+        backwardData = DNNL.Primitive(pd: DNNL.primitiveDesc(&bd, hint: fpd, "\(name) backward data"))
+
+        var wd = dnnl_convolution_desc_t()
+        if g.transposed {
+            DNNL.check(dnnl_dilated_deconvolution_backward_weights_desc_init(
+                &wd, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
+        } else {
+            DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(
+                &wd, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
+        }
+        backwardWeights = DNNL.Primitive(pd: DNNL.primitiveDesc(&wd, hint: fpd, "\(name) backward weights"))
+    }
+
+    /// The weights in the format `primitive` wants: `weight` itself when the formats agree,
+    /// else a reordered copy (reused when `reuse` already has that format).
+    func prepare(_ weight: Tensor, for primitive: DNNL.Primitive, reuse: PreparedWeights? = nil) -> PreparedWeights {
+        let want = primitive.md(dnnl_query_weights_md)
+        if let reuse, DNNL.equal(reuse.md, want) { return reuse }
+        if DNNL.equal(want, userWeights) { return PreparedWeights(md: want, storage: weight) }
+        let storage = Tensor(shape: [(DNNL.bytes(want) + 3) / 4])
+        DNNL.reorder(from: userWeights, weight.data, to: want, storage.data)
+        return PreparedWeights(md: want, storage: storage)
+    }
+
+    /// y = conv(x, w) + b.
+    func runForward(_ x: Tensor, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
+        precondition(x.shape == geometry.inputShape && x.layout == .nhwc, "\(geometry): input \(x)")
+        let y = Tensor(shape: geometry.outputShape, layout: .nhwc)
+        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+            (DNNL_ARG_SRC, src, UnsafeMutableRawPointer(x.data)),
+            (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
+            (DNNL_ARG_DST, dst, UnsafeMutableRawPointer(y.data)),
+        ]
+        if let b { args.append((DNNL_ARG_BIAS, bias, UnsafeMutableRawPointer(b.data))) }
+        forward.execute(args)
+        return y
+    }
+
+    /// dx from dy and the weights.
+    func runBackwardData(_ dy: Tensor, _ weights: PreparedWeights) -> Tensor {
+        let dx = Tensor(shape: geometry.inputShape, layout: .nhwc)
+        backwardData.execute([
+            (DNNL_ARG_DIFF_DST, dst, UnsafeMutableRawPointer(dy.data)),
+            (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
+            (DNNL_ARG_DIFF_SRC, src, UnsafeMutableRawPointer(dx.data)),
+        ])
+        return dx
+    }
+
+    /// (dw in PyTorch layout, db) from x and dy.
+    func runBackwardWeights(_ x: Tensor, _ dy: Tensor) -> (Tensor, Tensor?) {
+        let g = geometry
+        let want = backwardWeights.md(dnnl_query_diff_weights_md)
+        let userShape = g.transposed ? [g.inChannels, g.outChannels, g.kernel, g.kernel] : g.weightDims
+        let dw = Tensor(shape: userShape)
+        let direct = DNNL.equal(want, userWeights)
+        let scratch = direct ? dw : Tensor(shape: [(DNNL.bytes(want) + 3) / 4])
+        let db = g.bias ? Tensor(shape: [g.outChannels]) : nil
+        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+            (DNNL_ARG_SRC, src, UnsafeMutableRawPointer(x.data)),
+            (DNNL_ARG_DIFF_DST, dst, UnsafeMutableRawPointer(dy.data)),
+            (DNNL_ARG_DIFF_WEIGHTS, want, UnsafeMutableRawPointer(scratch.data)),
+        ]
+        if let db { args.append((DNNL_ARG_DIFF_BIAS, bias, UnsafeMutableRawPointer(db.data))) }
+        backwardWeights.execute(args)
+        if !direct { DNNL.reorder(from: want, scratch.data, to: userWeights, dw.data) }
+        return (dw, db)
+    }
+}
+
+/// Weights in the format a convolution primitive reads.
+struct PreparedWeights {
+    let md: dnnl_memory_desc_t
+    let storage: Tensor
+}

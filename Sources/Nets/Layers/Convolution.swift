@@ -1,0 +1,110 @@
+/// What Conv2d and ConvTranspose2d share: a weight, an optional bias, and a forward and
+/// backward that run oneDNN primitives for the geometry each subclass computes.
+public class ConvolutionLayer: Module, Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    public let dilation: Int
+
+    // Kept from forward for backward (training mode only).
+    private var input: Tensor?
+    private var prepared: PreparedWeights?
+
+    init(weightShape: [Int], fanIn: Int, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int,
+         padding: Int, dilation: Int, bias: Bool, rng: inout SeededRandom) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0 && dilation > 0)
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        // PyTorch's default: kaiming_uniform_(a=√5), which is U(-1/√fan_in, 1/√fan_in), for weight and bias.
+        let bound = 1 / Float(fanIn).squareRoot()
+        let w = Tensor(shape: weightShape)
+        w.fillUniform(-bound, bound, &rng)
+        self.weight = Parameter(w)
+        if bias {
+            let b = Tensor(shape: [outChannels])
+            b.fillUniform(-bound, bound, &rng)
+            self.bias = Parameter(b)
+        } else {
+            self.bias = nil
+        }
+    }
+
+    func geometry(_ x: Tensor) -> ConvGeometry { preconditionFailure("subclass") }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.c == inChannels, "\(type(of: self)): expected \(inChannels) channels, got \(x.shape)")
+        let kernel = ConvolutionKernel.get(geometry(x))
+        let weights = kernel.prepare(weight.value, for: kernel.forward)
+        let y = kernel.runForward(x, weights, bias?.value)
+        if training {
+            input = x
+            prepared = weights
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input, let weights = prepared else { preconditionFailure("backward without a training forward") }
+        let kernel = ConvolutionKernel.get(geometry(x))
+        if weight.needsGrad || (bias?.needsGrad ?? false) {
+            let (dw, db) = kernel.runBackwardWeights(x, dy)
+            if weight.needsGrad { weight.accumulate(dw) }
+            if let bias, bias.needsGrad, let db { bias.accumulate(db) }
+        }
+        let dx = kernel.runBackwardData(dy, kernel.prepare(weight.value, for: kernel.backwardData, reuse: weights))
+        clearCache()
+        return dx
+    }
+
+    public override func clearCache() {
+        input = nil
+        prepared = nil
+    }
+}
+
+/// A 2-D convolution, `nn.Conv2d(in, out, kernel_size, stride, padding, dilation, bias=...)`;
+/// weight [out, in, k, k].
+public final class Conv2d: ConvolutionLayer {
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                dilation: Int = 1, bias: Bool = true, rng: inout SeededRandom) {
+        super.init(weightShape: [outChannels, inChannels, kernelSize, kernelSize],
+                   fanIn: inChannels * kernelSize * kernelSize, inChannels: inChannels, outChannels: outChannels,
+                   kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, bias: bias, rng: &rng)
+    }
+
+    override func geometry(_ x: Tensor) -> ConvGeometry {
+        ConvGeometry(n: x.n, inChannels: inChannels, outChannels: outChannels, height: x.h, width: x.w,
+                     kernel: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                     bias: bias != nil, transposed: false)
+    }
+}
+
+/// A transposed convolution, `nn.ConvTranspose2d(in, out, kernel_size, stride, padding, output_padding)`;
+/// weight [in, out, k, k] as in PyTorch.
+public final class ConvTranspose2d: ConvolutionLayer {
+    public let outputPadding: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                outputPadding: Int = 0, bias: Bool = true, rng: inout SeededRandom) {
+        precondition(outputPadding >= 0 && outputPadding < stride)
+        self.outputPadding = outputPadding
+        // PyTorch computes fan_in from dim 1 of the weight, which for a transposed conv is `out`.
+        super.init(weightShape: [inChannels, outChannels, kernelSize, kernelSize],
+                   fanIn: outChannels * kernelSize * kernelSize, inChannels: inChannels, outChannels: outChannels,
+                   kernelSize: kernelSize, stride: stride, padding: padding, dilation: 1, bias: bias, rng: &rng)
+    }
+
+    override func geometry(_ x: Tensor) -> ConvGeometry {
+        ConvGeometry(n: x.n, inChannels: inChannels, outChannels: outChannels, height: x.h, width: x.w,
+                     kernel: kernelSize, stride: stride, padding: padding, dilation: 1, outputPadding: outputPadding,
+                     bias: bias != nil, transposed: true)
+    }
+}
