@@ -103,13 +103,13 @@ enum DNNL {
                 check(dnnl_memory_create(&m, &md, engine, pointer), "memory create")
                 memories.append(dnnl_exec_arg_t(arg: arg, memory: m))
             }
-            check(dnnl_primitive_execute(primitive, stream, Int32(memories.count), memories), "execute")
+            check(dnnl_primitive_execute(primitive, stream, Int32(memories.count), memories), "execute \(implementation) with args \(args.map { $0.0 })")
             check(dnnl_stream_wait(stream), "stream wait")
             for m in memories { dnnl_memory_destroy(m.memory) }
         }
     }
 
-    private static let lock = NSLock()
+    private static let lock = NSRecursiveLock()  // a primitive's maker may ask for its forward hint
     nonisolated(unsafe) private static var cache: [String: Primitive] = [:]
 
     /// The primitive for `key`, created by `make` (which returns a primitive descriptor) on first use.
@@ -168,12 +168,10 @@ let DNNL_ARG_WEIGHTS: Int32 = 33
 let DNNL_ARG_BIAS: Int32 = 41
 let DNNL_ARG_MEAN: Int32 = 49
 let DNNL_ARG_VARIANCE: Int32 = 50
-let DNNL_ARG_SCALE: Int32 = 51
-let DNNL_ARG_SHIFT: Int32 = 52
+let DNNL_ARG_SCALE_SHIFT: Int32 = 33
 let DNNL_ARG_WORKSPACE: Int32 = 64
 let DNNL_ARG_DIFF_SRC: Int32 = 129
 let DNNL_ARG_DIFF_DST: Int32 = 145
 let DNNL_ARG_DIFF_WEIGHTS: Int32 = 161
 let DNNL_ARG_DIFF_BIAS: Int32 = 169
-let DNNL_ARG_DIFF_SCALE: Int32 = 255
-let DNNL_ARG_DIFF_SHIFT: Int32 = 256
+let DNNL_ARG_DIFF_SCALE_SHIFT: Int32 = 161

@@ -1,0 +1,69 @@
+import CDNNL
+
+/// oneDNN max pooling over NHWC activations (PyTorch's floor mode), with the workspace
+/// (argmax positions) its backward needs.
+enum PoolingKernel {
+    struct Geometry: Hashable, CustomStringConvertible {
+        var shape: [Int]
+        var kernel, stride, padding: Int
+        var outHeight: Int { (shape[2] + 2 * padding - kernel) / stride + 1 }
+        var outWidth: Int { (shape[3] + 2 * padding - kernel) / stride + 1 }
+        var outputShape: [Int] { [shape[0], shape[1], outHeight, outWidth] }
+        var description: String { "maxpool \(shape) k\(kernel) s\(stride) p\(padding)" }
+
+        /// oneDNN wants padding that makes the output size exact; floor mode drops the
+        /// last partial window, which is a smaller (possibly negative → 0) right padding.
+        func rightPadding(_ input: Int, _ output: Int) -> Int64 {
+            Int64(max(0, (output - 1) * stride + kernel - input - padding))
+        }
+    }
+
+    private static func forwardPrimitive(_ g: Geometry) -> DNNL.Primitive {
+        DNNL.primitive("\(g) fwd") {
+            var d = dnnl_pooling_v2_desc_t()
+            var src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
+            var strides = [Int64(g.stride), Int64(g.stride)], kernel = [Int64(g.kernel), Int64(g.kernel)]
+            var dil: [Int64] = [0, 0], padL = [Int64(g.padding), Int64(g.padding)]
+            var padR = [g.rightPadding(g.shape[2], g.outHeight), g.rightPadding(g.shape[3], g.outWidth)]
+            DNNL.check(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_training, dnnl_pooling_max, &src, &dst,
+                                                         &strides, &kernel, &dil, &padL, &padR), "\(g)")
+            return DNNL.primitiveDesc(&d, "\(g) forward")
+        }
+    }
+
+    /// The pooled output and the workspace that backward needs.
+    static func forward(_ x: Tensor, _ g: Geometry) -> (y: Tensor, workspace: Tensor) {
+        let p = forwardPrimitive(g)
+        let y = Tensor(shape: g.outputShape, layout: .nhwc)
+        let wsDesc = p.md(dnnl_query_workspace_md)
+        let ws = Tensor(shape: [(DNNL.bytes(wsDesc) + 3) / 4])
+        p.execute([
+            (DNNL_ARG_SRC, DNNL.activation(g.shape), UnsafeMutableRawPointer(x.data)),
+            (DNNL_ARG_DST, DNNL.activation(g.outputShape), UnsafeMutableRawPointer(y.data)),
+            (DNNL_ARG_WORKSPACE, wsDesc, UnsafeMutableRawPointer(ws.data)),
+        ])
+        return (y, ws)
+    }
+
+    /// Routes each output gradient to the input position that won the max.
+    static func backward(_ dy: Tensor, workspace: Tensor, _ g: Geometry) -> Tensor {
+        let fwd = forwardPrimitive(g)
+        let p = DNNL.primitive("\(g) bwd") {
+            var d = dnnl_pooling_v2_desc_t()
+            var src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
+            var strides = [Int64(g.stride), Int64(g.stride)], kernel = [Int64(g.kernel), Int64(g.kernel)]
+            var dil: [Int64] = [0, 0], padL = [Int64(g.padding), Int64(g.padding)]
+            var padR = [g.rightPadding(g.shape[2], g.outHeight), g.rightPadding(g.shape[3], g.outWidth)]
+            DNNL.check(dnnl_pooling_v2_backward_desc_init(&d, dnnl_pooling_max, &src, &dst, &strides, &kernel, &dil,
+                                                          &padL, &padR), "\(g)")
+            return DNNL.primitiveDesc(&d, hint: fwd.pd, "\(g) backward")
+        }
+        let dx = Tensor(shape: g.shape, layout: .nhwc)
+        p.execute([
+            (DNNL_ARG_DIFF_DST, DNNL.activation(g.outputShape), UnsafeMutableRawPointer(dy.data)),
+            (DNNL_ARG_DIFF_SRC, DNNL.activation(g.shape), UnsafeMutableRawPointer(dx.data)),
+            (DNNL_ARG_WORKSPACE, fwd.md(dnnl_query_workspace_md), UnsafeMutableRawPointer(workspace.data)),
+        ])
+        return dx
+    }
+}

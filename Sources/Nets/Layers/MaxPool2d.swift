@@ -1,0 +1,37 @@
+/// `nn.MaxPool2d(kernel_size, stride=kernel_size, padding=0)` in floor mode.
+public final class MaxPool2d: Module, Layer {
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    private var geometry: PoolingKernel.Geometry?
+    private var workspace: Tensor?
+
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        precondition(kernelSize > 0 && padding >= 0 && padding * 2 <= kernelSize)
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let g = PoolingKernel.Geometry(shape: x.shape, kernel: kernelSize, stride: stride, padding: padding)
+        precondition(g.outHeight > 0 && g.outWidth > 0, "MaxPool2d(\(kernelSize)): input \(x.shape) too small")
+        let (y, ws) = PoolingKernel.forward(x, g)
+        if training {
+            geometry = g
+            workspace = ws
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let g = geometry, let ws = workspace else { preconditionFailure("backward without a training forward") }
+        clearCache()
+        return PoolingKernel.backward(dy, workspace: ws, g)
+    }
+
+    public override func clearCache() {
+        geometry = nil
+        workspace = nil
+    }
+}

@@ -1,0 +1,27 @@
+/// `nn.ReLU(inplace=...)`. In place, the output overwrites the input, as PyTorch's
+/// reference UNet does to save one activation per block; that is safe when the layer
+/// before keeps only its own input (Conv2d, BatchNorm2d do), not its output.
+public final class ReLU: Module, Layer {
+    public let inplace: Bool
+    private var output: Tensor?
+
+    public init(inplace: Bool = false) {
+        self.inplace = inplace
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let y = inplace ? x : x.zerosLike()
+        EltwiseKernel.relu(x, into: y)
+        if training { output = y }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let y = output else { preconditionFailure("backward without a training forward") }
+        output = nil
+        // The incoming gradient is ours alone (each layer returns a fresh one), so it can be overwritten.
+        return EltwiseKernel.reluBackward(dy, output: y, inPlace: true)
+    }
+
+    public override func clearCache() { output = nil }
+}

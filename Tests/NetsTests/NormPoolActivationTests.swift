@@ -1,0 +1,112 @@
+import XCTest
+@testable import Nets
+
+/// BatchNorm2d, ReLU and MaxPool2d against their definitions and finite differences.
+final class NormPoolActivationTests: XCTestCase {
+    /// Distinct values spaced 0.05 apart in shuffled order: no ties for max pooling and
+    /// no value within 0.025 of zero for ReLU, so finite differences never cross a kink.
+    func spacedTensor(_ shape: [Int], seed: UInt64) -> Tensor {
+        let t = Tensor(shape: shape, layout: .nhwc)
+        var values = (0..<t.count).map { Float($0 - t.count / 2) * 0.05 + 0.025 }
+        var rng = SeededRandom(seed: seed)
+        values.shuffle(using: &rng)
+        for i in 0..<t.count { t.data[i] = values[i] }
+        return t
+    }
+
+    func makeBatchNorm(_ c: Int, seed: UInt64) -> BatchNorm2d {
+        let bn = BatchNorm2d(c)
+        var rng = SeededRandom(seed: seed)
+        bn.weight.value.fillUniform(0.5, 1.5, &rng)
+        bn.bias.value.fillUniform(-0.5, 0.5, &rng)
+        bn.running_mean.value.fillUniform(-0.3, 0.3, &rng)
+        bn.running_var.value.fillUniform(0.5, 2.0, &rng)
+        return bn
+    }
+
+    func testBatchNormTrainingMatchesDefinitionAndUpdatesRunningStats() {
+        let bn = makeBatchNorm(3, seed: 1)
+        let rm0 = bn.running_mean.value.array, rv0 = bn.running_var.value.array
+        let x = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 2, scale: 2)
+        let y = bn.forward(x)
+        let count = 2 * 4 * 5
+        for c in 0..<3 {
+            var mean = 0.0, sq = 0.0
+            for n in 0..<2 { for i in 0..<4 { for j in 0..<5 { mean += Double(x[n, c, i, j]) } } }
+            mean /= Double(count)
+            for n in 0..<2 { for i in 0..<4 { for j in 0..<5 { sq += pow(Double(x[n, c, i, j]) - mean, 2) } } }
+            let biased = sq / Double(count), unbiased = sq / Double(count - 1)
+            let g = Double(bn.weight.value.data[c]), b = Double(bn.bias.value.data[c])
+            for n in 0..<2 { for i in 0..<4 { for j in 0..<5 {
+                let expected = (Double(x[n, c, i, j]) - mean) / (biased + 1e-5).squareRoot() * g + b
+                XCTAssertEqual(Double(y[n, c, i, j]), expected, accuracy: 1e-5)
+            } } }
+            // PyTorch: running = 0.9·running + 0.1·batch, with the unbiased variance.
+            XCTAssertEqual(Double(bn.running_mean.value.data[c]), 0.9 * Double(rm0[c]) + 0.1 * mean, accuracy: 1e-6)
+            XCTAssertEqual(Double(bn.running_var.value.data[c]), 0.9 * Double(rv0[c]) + 0.1 * unbiased, accuracy: 1e-5)
+        }
+        XCTAssertEqual(bn.num_batches_tracked.value.data[0], 1)
+    }
+
+    func testBatchNormEvalUsesRunningStats() {
+        let bn = makeBatchNorm(4, seed: 3)
+        bn.setTraining(false)
+        let x = GradCheck.randomTensor([1, 4, 3, 3], layout: .nhwc, seed: 4)
+        let y = bn.forward(x)
+        for c in 0..<4 {
+            let m = bn.running_mean.value.data[c], v = bn.running_var.value.data[c]
+            let g = bn.weight.value.data[c], b = bn.bias.value.data[c]
+            for i in 0..<3 { for j in 0..<3 {
+                XCTAssertEqual(y[0, c, i, j], (x[0, c, i, j] - m) / (v + 1e-5).squareRoot() * g + b, accuracy: 1e-5)
+            } }
+        }
+        XCTAssertEqual(bn.num_batches_tracked.value.data[0], 0)
+    }
+
+    func testBatchNormGradients() {
+        let bn = makeBatchNorm(3, seed: 5)
+        GradCheck.checkLayer("batchnorm", bn, input: GradCheck.randomTensor([2, 3, 3, 4], layout: .nhwc, seed: 6))
+    }
+
+    func testFrozenBatchNormKeepsRunningStatsAndStillPassesGradients() {
+        let bn = makeBatchNorm(3, seed: 7)
+        bn.frozenStatistics = true
+        bn.weight.trainable = false
+        bn.bias.trainable = false
+        let before = bn.running_mean.value.array + bn.running_var.value.array
+        GradCheck.checkLayer("frozen batchnorm", bn, input: GradCheck.randomTensor([2, 3, 3, 4], layout: .nhwc, seed: 8))
+        XCTAssertEqual(bn.running_mean.value.array + bn.running_var.value.array, before)
+        XCTAssertNil(bn.weight.grad)
+        XCTAssertEqual(bn.num_batches_tracked.value.data[0], 0)
+    }
+
+    func testReLU() {
+        for inplace in [false, true] {
+            let x = spacedTensor([2, 3, 4, 5], seed: 9)
+            let original = x.copy()
+            let y = ReLU(inplace: inplace).forward(x)
+            for i in 0..<x.count { XCTAssertEqual(y.data[i], max(original.data[i], 0)) }
+            if inplace { XCTAssertTrue(x === y) } else { XCTAssertEqual(x.array, original.array) }
+        }
+        GradCheck.checkLayer("relu", ReLU(), input: spacedTensor([2, 3, 4, 5], seed: 10), eps: 1e-3)
+    }
+
+    func testMaxPoolMatchesDefinitionOnOddSizes() {
+        for (h, w, k, s, p) in [(5, 7, 2, 2, 0), (6, 6, 3, 2, 1), (4, 9, 2, 1, 0)] {
+            let x = spacedTensor([2, 3, h, w], seed: UInt64(h * w))
+            let y = MaxPool2d(kernelSize: k, stride: s, padding: p).forward(x)
+            let oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1
+            XCTAssertEqual(y.shape, [2, 3, oh, ow])
+            for n in 0..<2 { for c in 0..<3 { for i in 0..<oh { for j in 0..<ow {
+                var m = -Float.infinity
+                for a in 0..<k { for b in 0..<k {
+                    let yy = i * s - p + a, xx = j * s - p + b
+                    if yy >= 0 && yy < h && xx >= 0 && xx < w { m = max(m, x[n, c, yy, xx]) }
+                } }
+                XCTAssertEqual(y[n, c, i, j], m)
+            } } } }
+            GradCheck.checkLayer("maxpool \(h)x\(w)", MaxPool2d(kernelSize: k, stride: s, padding: p),
+                                 input: spacedTensor([2, 3, h, w], seed: 11), eps: 1e-3)
+        }
+    }
+}
