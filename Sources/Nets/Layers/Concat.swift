@@ -1,0 +1,45 @@
+/// Concatenates NHWC activations of the same N, H and W along channels, like `torch.cat(xs, dim=1)`.
+///
+/// Channels are innermost in NHWC, so each pixel of the result is the inputs' channel vectors
+/// one after another.
+public func concatChannels(_ xs: [Tensor]) -> Tensor {
+    precondition(!xs.isEmpty, "concatChannels: no inputs")
+    let (N, H, W) = (xs[0].n, xs[0].h, xs[0].w)
+    for x in xs {
+        precondition(x.layout == .nhwc && x.n == N && x.h == H && x.w == W,
+                     "concatChannels: \(x) does not match \(xs[0]) in N, H, W (or is not NHWC)")
+    }
+    let sizes = xs.map(\.c)
+    let total = sizes.reduce(0, +)
+    let out = Tensor.activation(N, total, H, W)
+    let sources = xs.map(\.data), dst = out.data
+    parallelChunks(N * H * W, minChunk: rowsPerChunk(total)) { lo, hi in
+        for pixel in lo..<hi {
+            var o = dst + pixel * total
+            for (k, c) in sizes.enumerated() {
+                o.update(from: sources[k] + pixel * c, count: c)
+                o += c
+            }
+        }
+    }
+    return out
+}
+
+/// The backward of `concatChannels`: splits an NHWC gradient into consecutive channel groups of `sizes`.
+public func splitChannels(_ dy: Tensor, sizes: [Int]) -> [Tensor] {
+    precondition(dy.layout == .nhwc && sizes.reduce(0, +) == dy.c && sizes.allSatisfy { $0 >= 0 },
+                 "splitChannels: sizes \(sizes) do not add up to the channels of \(dy)")
+    let (N, C, H, W) = (dy.n, dy.c, dy.h, dy.w)
+    let outs = sizes.map { Tensor.activation(N, $0, H, W) }
+    let targets = outs.map(\.data), src = dy.data
+    parallelChunks(N * H * W, minChunk: rowsPerChunk(C)) { lo, hi in
+        for pixel in lo..<hi {
+            var s = src + pixel * C
+            for (k, c) in sizes.enumerated() {
+                (targets[k] + pixel * c).update(from: s, count: c)
+                s += c
+            }
+        }
+    }
+    return outs
+}

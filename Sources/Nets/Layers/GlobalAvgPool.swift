@@ -1,0 +1,53 @@
+/// Global average pooling, `nn.AdaptiveAvgPool2d(1)`: [N, C, H, W] → [N, C, 1, 1], each
+/// channel's mean over its image (DeepLab's ASPP image-pooling branch).
+public final class GlobalAvgPool2d: Module, Layer {
+    /// Kept in training for backward: the input's spatial size.
+    private(set) var inputSize: (height: Int, width: Int)?
+
+    public override init() {}
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.layout == .nhwc, "GlobalAvgPool2d expects an NHWC activation, got \(x)")
+        inputSize = training ? (x.h, x.w) : nil
+        let (N, C, pixels) = (x.n, x.c, x.h * x.w)
+        let out = Tensor.activation(N, C, 1, 1)
+        let src = x.data, dst = out.data
+        let area = Float(pixels)
+        // One task per image and block of channels, so a single large image still uses every thread;
+        // each task sums its channels over the pixels in order (contiguous, vectorisable).
+        let blockC = 64
+        let blocks = (C + blockC - 1) / blockC
+        parallelFor(N * blocks) { task in
+            let n = task / blocks, c0 = (task % blocks) * blockC, width = min(blockC, C - c0)
+            let sum = dst + n * C + c0
+            var s = src + n * pixels * C + c0
+            for _ in 0..<pixels {
+                for c in 0..<width { sum[c] += s[c] }
+                s += C
+            }
+            for c in 0..<width { sum[c] /= area }
+        }
+        return out
+    }
+
+    /// Every pixel of a channel gets that channel's output gradient divided by H·W.
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let (H, W) = inputSize else {
+            preconditionFailure("GlobalAvgPool2d: backward without a training-mode forward")
+        }
+        precondition(dy.shape.count == 4 && dy.h == 1 && dy.w == 1, "GlobalAvgPool2d backward: \(dy)")
+        let (N, C, pixels) = (dy.n, dy.c, H * W)
+        let dx = Tensor.activation(N, C, H, W)
+        let g = dy.data, dst = dx.data
+        let area = Float(pixels)
+        parallelChunks(N * pixels, minChunk: rowsPerChunk(C)) { lo, hi in
+            for pixel in lo..<hi {
+                let gc = g + (pixel / pixels) * C, d = dst + pixel * C
+                for c in 0..<C { d[c] = gc[c] / area }
+            }
+        }
+        return dx
+    }
+
+    public override func clearCache() { inputSize = nil }
+}

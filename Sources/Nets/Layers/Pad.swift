@@ -1,0 +1,53 @@
+/// Zero padding of an activation's borders, like `nn.ZeroPad2d((left, right, top, bottom))` or
+/// `F.pad(x, [left, right, top, bottom])`. Negative amounts crop, as in PyTorch.
+///
+/// The UNet pads each upsampled map to its skip connection's size with
+/// `(diff / 2, diff - diff / 2)` per axis. Keeps nothing for backward: the gradient is the
+/// output gradient cropped back by the same amounts.
+public final class ZeroPad2d: Module, Layer {
+    public let left: Int
+    public let right: Int
+    public let top: Int
+    public let bottom: Int
+
+    public init(left: Int, right: Int, top: Int, bottom: Int) {
+        self.left = left
+        self.right = right
+        self.top = top
+        self.bottom = bottom
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        zeroPad2d(x, left: left, right: right, top: top, bottom: bottom)
+    }
+
+    /// Padding's transpose is the opposite padding: padded borders get no gradient, cropped ones get zeros.
+    public func backward(_ dy: Tensor) -> Tensor {
+        zeroPad2d(dy, left: -left, right: -right, top: -top, bottom: -bottom)
+    }
+}
+
+/// Pads (positive amounts) or crops (negative amounts) an NHWC activation's width and height with zeros.
+public func zeroPad2d(_ x: Tensor, left: Int, right: Int, top: Int, bottom: Int) -> Tensor {
+    precondition(x.layout == .nhwc, "zeroPad2d expects an NHWC activation, got \(x)")
+    let (N, C, H, W) = (x.n, x.c, x.h, x.w)
+    let outH = H + top + bottom, outW = W + left + right
+    precondition(outH > 0 && outW > 0,
+                 "zeroPad2d: padding (\(left), \(right), \(top), \(bottom)) leaves no output from \(H)×\(W)")
+    let out = Tensor.activation(N, C, outH, outW)
+    // Output columns that have a source column; the same span for every row.
+    let x0 = max(0, left), x1 = min(outW, W + left)
+    if x1 <= x0 { return out }
+    let span = (x1 - x0) * C
+    let src = x.data, dst = out.data
+    parallelChunks(N * outH, minChunk: rowsPerChunk(outW * C)) { lo, hi in
+        for item in lo..<hi {
+            let n = item / outH, oy = item % outH
+            let iy = oy - top
+            guard iy >= 0 && iy < H else { continue }
+            let from = src + ((n * H + iy) * W + (x0 - left)) * C
+            (dst + (item * outW + x0) * C).update(from: from, count: span)
+        }
+    }
+    return out
+}

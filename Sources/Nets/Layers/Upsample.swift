@@ -1,0 +1,188 @@
+/// Bilinear upsampling by an integer factor, like `nn.Upsample(scale_factor:, mode: "bilinear", align_corners:)`.
+///
+/// The UNet's decoder uses `Upsample(scaleFactor: 2, alignCorners: true)`. Keeps nothing for
+/// backward: the input size is the output size divided by the factor.
+public final class Upsample: Module, Layer {
+    public let scaleFactor: Int
+    public let alignCorners: Bool
+
+    public init(scaleFactor: Int, alignCorners: Bool) {
+        precondition(scaleFactor >= 1, "Upsample: scale factor \(scaleFactor) must be at least 1")
+        self.scaleFactor = scaleFactor
+        self.alignCorners = alignCorners
+    }
+
+    /// PyTorch passes the scale factor through to the kernel, which (align_corners=False) uses
+    /// 1/scale as the ratio; for an integer factor that equals in/out, but we pass it to stay exact.
+    private var factors: (height: Double, width: Double) { (Double(scaleFactor), Double(scaleFactor)) }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        bilinearResize(x, height: x.h * scaleFactor, width: x.w * scaleFactor,
+                       alignCorners: alignCorners, scaleFactors: factors)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        precondition(dy.h % scaleFactor == 0 && dy.w % scaleFactor == 0,
+                     "Upsample backward: gradient \(dy.shape) is not a multiple of \(scaleFactor)")
+        return bilinearResizeBackward(dy, inputHeight: dy.h / scaleFactor, inputWidth: dy.w / scaleFactor,
+                                      alignCorners: alignCorners, scaleFactors: factors)
+    }
+}
+
+/// One axis of a bilinear resize: for each output index the two input indices and their
+/// weights, computed in Float exactly as PyTorch's `compute_source_index_and_lambda` does.
+struct LinearAxis {
+    var index0: [Int]
+    var index1: [Int]
+    var lambda0: [Float]
+    var lambda1: [Float]
+
+    init(input: Int, output: Int, alignCorners: Bool, scale: Double?) {
+        precondition(input > 0 && output > 0, "bilinear resize: sizes \(input) → \(output) must be positive")
+        index0 = Array(repeating: 0, count: output)
+        index1 = Array(repeating: 0, count: output)
+        lambda0 = Array(repeating: 1, count: output)
+        lambda1 = Array(repeating: 0, count: output)
+        // PyTorch's area_pixel_compute_scale: align_corners maps corner to corner and ignores a
+        // given scale; otherwise a given scale factor wins over input/output.
+        let ratio: Float
+        if alignCorners {
+            ratio = output > 1 ? Float(input - 1) / Float(output - 1) : 0
+        } else if let scale, scale > 0 {
+            ratio = Float(1.0 / scale)
+        } else {
+            ratio = Float(input) / Float(output)
+        }
+        for o in 0..<output {
+            // Same size: PyTorch copies, whatever the ratio says.
+            if input == output {
+                index0[o] = o
+                index1[o] = o
+                continue
+            }
+            var source: Float
+            if alignCorners {
+                source = ratio * Float(o)
+            } else {
+                // Half-pixel centres, clamped at 0 (not at the far edge: the index clamp does that).
+                source = ratio * (Float(o) + 0.5) - 0.5
+                if source < 0 { source = 0 }
+            }
+            let i0 = min(Int(source.rounded(.down)), input - 1)
+            let l1 = min(max(source - Float(i0), 0), 1)
+            index0[o] = i0
+            index1[o] = i0 < input - 1 ? i0 + 1 : i0
+            lambda0[o] = 1 - l1
+            lambda1[o] = l1
+        }
+    }
+
+    /// The transpose: for each input index, the (output index, weight) pairs that read it, in
+    /// increasing output order (CSR: entries of input i are `start[i]..<start[i+1]`). Zero
+    /// weights are left out.
+    func transposed(inputs: Int) -> (start: [Int], output: [Int], weight: [Float]) {
+        var counts = Array(repeating: 0, count: inputs + 1)
+        for o in 0..<index0.count {
+            if lambda0[o] != 0 { counts[index0[o] + 1] += 1 }
+            if lambda1[o] != 0 { counts[index1[o] + 1] += 1 }
+        }
+        for i in 0..<inputs { counts[i + 1] += counts[i] }
+        var fill = counts
+        var output = Array(repeating: 0, count: counts[inputs])
+        var weight = Array(repeating: Float(0), count: counts[inputs])
+        for o in 0..<index0.count {
+            if lambda0[o] != 0 { output[fill[index0[o]]] = o; weight[fill[index0[o]]] = lambda0[o]; fill[index0[o]] += 1 }
+            if lambda1[o] != 0 { output[fill[index1[o]]] = o; weight[fill[index1[o]]] = lambda1[o]; fill[index1[o]] += 1 }
+        }
+        return (counts, output, weight)
+    }
+}
+
+/// Rows per parallel chunk so that each chunk moves at least ~16K floats.
+@inline(__always)
+func rowsPerChunk(_ rowElements: Int) -> Int { max(1, 16_384 / max(rowElements, 1)) }
+
+/// Resizes an NHWC activation to `height`×`width` like `F.interpolate(x, size:, mode: "bilinear",
+/// align_corners:)`; pass `scaleFactors` when PyTorch would be called with `scale_factor=` instead,
+/// since with align_corners=False it then uses 1/scale (not in/out) as the source ratio.
+public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: Bool,
+                           scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
+    precondition(x.layout == .nhwc, "bilinearResize expects an NHWC activation, got \(x)")
+    let (N, C, H, W) = (x.n, x.c, x.h, x.w)
+    let rows = LinearAxis(input: H, output: height, alignCorners: alignCorners, scale: scaleFactors?.height)
+    let cols = LinearAxis(input: W, output: width, alignCorners: alignCorners, scale: scaleFactors?.width)
+    let out = Tensor.activation(N, C, height, width)
+    let src = x.data, dst = out.data
+    let inRow = W * C, outRow = width * C
+    // Tables are read once per output row or column; the inner loops run over contiguous channels.
+    let (r0, r1, rl0, rl1) = (rows.index0, rows.index1, rows.lambda0, rows.lambda1)
+    let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
+    parallelChunks(N * height, minChunk: rowsPerChunk(outRow)) { lo, hi in
+        // Separable: blend the two source rows once, then blend columns from that row.
+        let blended = UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1))
+        defer { blended.deallocate() }
+        for item in lo..<hi {
+            let n = item / height, oy = item % height
+            let a = src + (n * H + r0[oy]) * inRow, b = src + (n * H + r1[oy]) * inRow
+            let wa = rl0[oy], wb = rl1[oy]
+            for j in 0..<inRow { blended[j] = wa * a[j] + wb * b[j] }
+            let o = dst + item * outRow
+            for ox in 0..<width {
+                let p = blended + c0[ox] * C, q = blended + c1[ox] * C
+                let wp = cl0[ox], wq = cl1[ox]
+                let oc = o + ox * C
+                for c in 0..<C { oc[c] = wp * p[c] + wq * q[c] }
+            }
+        }
+    }
+    return out
+}
+
+/// The input gradient of `bilinearResize`: `dy` is the gradient of the `height`×`width` output,
+/// the result has the input's `inputHeight`×`inputWidth`.
+///
+/// Deterministic: each thread owns whole input rows and gathers the output rows that read them
+/// (the transposed row map), so no element is written by two threads and the summation order is fixed.
+public func bilinearResizeBackward(_ dy: Tensor, inputHeight: Int, inputWidth: Int, alignCorners: Bool,
+                                   scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
+    precondition(dy.layout == .nhwc, "bilinearResizeBackward expects an NHWC gradient, got \(dy)")
+    let (N, C, outH, outW) = (dy.n, dy.c, dy.h, dy.w)
+    let (H, W) = (inputHeight, inputWidth)
+    let rows = LinearAxis(input: H, output: outH, alignCorners: alignCorners, scale: scaleFactors?.height)
+    let cols = LinearAxis(input: W, output: outW, alignCorners: alignCorners, scale: scaleFactors?.width)
+    let readers = rows.transposed(inputs: H)
+    let dx = Tensor.activation(N, C, H, W)
+    let g = dy.data, dst = dx.data
+    let inRow = W * C, outRow = outW * C
+    let (start, ro, rw) = (readers.start, readers.output, readers.weight)
+    let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
+    parallelChunks(N * H, minChunk: rowsPerChunk(2 * outRow)) { lo, hi in
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(outRow, 1))
+        defer { gathered.deallocate() }
+        for item in lo..<hi {
+            let n = item / H, iy = item % H
+            let (first, last) = (start[iy], start[iy + 1])
+            if first == last { continue }
+            // Sum of the output-gradient rows that read input row iy, with their row weights…
+            var e = first
+            let w0 = rw[e], g0 = g + (n * outH + ro[e]) * outRow
+            for j in 0..<outRow { gathered[j] = w0 * g0[j] }
+            e += 1
+            while e < last {
+                let we = rw[e], ge = g + (n * outH + ro[e]) * outRow
+                for j in 0..<outRow { gathered[j] += we * ge[j] }
+                e += 1
+            }
+            // …then spread along the row by the column weights, sequentially within this thread.
+            let d = dst + item * inRow
+            for ox in 0..<outW {
+                let s = gathered + ox * C
+                let p = d + c0[ox] * C, q = d + c1[ox] * C
+                let wp = cl0[ox], wq = cl1[ox]
+                for c in 0..<C { p[c] += wp * s[c] }
+                for c in 0..<C { q[c] += wq * s[c] }
+            }
+        }
+    }
+    return dx
+}
