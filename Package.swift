@@ -18,14 +18,18 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
         .target(name: "Nets", dependencies: ["CDNNL"], swiftSettings: fast),
-        .target(name: "Experiments", dependencies: ["Nets", "CYAML"], swiftSettings: fast),
+        .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTIFF", "CGIF"], swiftSettings: fast),
         .executableTarget(
             name: "runexp",
             dependencies: ["Nets", "Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
         .testTarget(name: "NetsTests", dependencies: ["Nets"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Nets"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Nets"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
