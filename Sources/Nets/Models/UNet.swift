@@ -1,0 +1,142 @@
+/// The UNet of the widely used PyTorch segmentation recipe (Ronneberger et al., 2015, as in
+/// WZMIAOMIAO's deep-learning-for-image-processing), with identical structure, parameter
+/// counts and state-dict keys (`in_conv.0.weight`, `down1.1.0.weight`, `up1.conv.0.weight`,
+/// `out_conv.0.weight`, ...).
+///
+/// Encoder widths are base_c·{1, 2, 4, 8, 16/factor}, factor 2 with bilinear upsampling and 1
+/// with transposed convolutions. Any input size works: the decoder pads each upsampled map
+/// to its skip connection's size before concatenating.
+public final class UNet: Module, Layer {
+    public let in_conv: Sequential
+    public let down1: Sequential
+    public let down2: Sequential
+    public let down3: Sequential
+    public let down4: Sequential
+    public let up1: Up
+    public let up2: Up
+    public let up3: Up
+    public let up4: Up
+    public let out_conv: Sequential
+
+    public let inChannels: Int
+    public let numClasses: Int
+    public let baseChannels: Int
+    public let bilinear: Bool
+
+    public init(inChannels: Int = 3, numClasses: Int = 2, baseChannels: Int = 64, bilinear: Bool = true,
+                rng: inout SeededRandom) {
+        self.inChannels = inChannels
+        self.numClasses = numClasses
+        self.baseChannels = baseChannels
+        self.bilinear = bilinear
+        let c = baseChannels, factor = bilinear ? 2 : 1
+        in_conv = doubleConv(inChannels, c, rng: &rng)
+        down1 = Sequential(MaxPool2d(kernelSize: 2), doubleConv(c, 2 * c, rng: &rng))
+        down2 = Sequential(MaxPool2d(kernelSize: 2), doubleConv(2 * c, 4 * c, rng: &rng))
+        down3 = Sequential(MaxPool2d(kernelSize: 2), doubleConv(4 * c, 8 * c, rng: &rng))
+        down4 = Sequential(MaxPool2d(kernelSize: 2), doubleConv(8 * c, 16 * c / factor, rng: &rng))
+        up1 = Up(16 * c, 8 * c / factor, bilinear: bilinear, rng: &rng)
+        up2 = Up(8 * c, 4 * c / factor, bilinear: bilinear, rng: &rng)
+        up3 = Up(4 * c, 2 * c / factor, bilinear: bilinear, rng: &rng)
+        up4 = Up(2 * c, c, bilinear: bilinear, rng: &rng)
+        out_conv = Sequential(Conv2d(c, numClasses, kernelSize: 1, rng: &rng))
+    }
+
+    /// Logits N×classes×H×W for an image batch N×in_channels×H×W.
+    public func forward(_ x: Tensor) -> Tensor {
+        let x1 = in_conv.forward(x)
+        let x2 = down1.forward(x1)
+        let x3 = down2.forward(x2)
+        let x4 = down3.forward(x3)
+        let x5 = down4.forward(x4)
+        var y = up1.forward(x5, skip: x4)
+        y = up2.forward(y, skip: x3)
+        y = up3.forward(y, skip: x2)
+        y = up4.forward(y, skip: x1)
+        return out_conv.forward(y)
+    }
+
+    /// Each skip activation feeds both the next encoder stage and a decoder stage, so its
+    /// gradient is the sum of what comes back along both paths.
+    public func backward(_ dy: Tensor) -> Tensor {
+        let d = out_conv.backward(dy)
+        let (d4, dx1) = up4.backward(d)
+        let (d3, dx2) = up3.backward(d4)
+        let (d2, dx3) = up2.backward(d3)
+        let (d1, dx4) = up1.backward(d2)
+        dx4.add(down4.backward(d1))
+        dx3.add(down3.backward(dx4))
+        dx2.add(down2.backward(dx3))
+        dx1.add(down1.backward(dx2))
+        return in_conv.backward(dx1)
+    }
+
+    /// Parameter groups for freezing by name: the contracting path and the expanding path.
+    public static let groups: [String: [String]] = [
+        "encoder": ["in_conv", "down1", "down2", "down3", "down4"],
+        "decoder": ["up1", "up2", "up3", "up4", "out_conv"],
+        "head": ["out_conv"],
+    ]
+}
+
+/// (conv 3×3 without bias → BatchNorm → ReLU) twice, the recipe's `DoubleConv(in, out, mid)`.
+func doubleConv(_ inChannels: Int, _ outChannels: Int, mid: Int? = nil, rng: inout SeededRandom) -> Sequential {
+    let mid = mid ?? outChannels
+    return Sequential(
+        Conv2d(inChannels, mid, kernelSize: 3, padding: 1, bias: false, rng: &rng),
+        BatchNorm2d(mid),
+        ReLU(inplace: true),
+        Conv2d(mid, outChannels, kernelSize: 3, padding: 1, bias: false, rng: &rng),
+        BatchNorm2d(outChannels),
+        ReLU(inplace: true))
+}
+
+/// A decoder stage: upsample ×2 (bilinear with align_corners=True, or a stride-2 transposed
+/// convolution), pad to the skip's size, concatenate [skip, upsampled], then DoubleConv.
+public final class Up: Module {
+    public let up: any Layer
+    public let conv: Sequential
+    private var pad: ZeroPad2d?
+    private var skipChannels = 0
+
+    init(_ inChannels: Int, _ outChannels: Int, bilinear: Bool, rng: inout SeededRandom) {
+        if bilinear {
+            up = Upsample(scaleFactor: 2, alignCorners: true)
+            conv = doubleConv(inChannels, outChannels, mid: inChannels / 2, rng: &rng)
+        } else {
+            up = ConvTranspose2d(inChannels, inChannels / 2, kernelSize: 2, stride: 2, rng: &rng)
+            conv = doubleConv(inChannels, outChannels, rng: &rng)
+        }
+    }
+
+    public override func namedChildren() -> [(String, Module)] { [("up", up), ("conv", conv)] }
+
+    public func forward(_ x: Tensor, skip: Tensor) -> Tensor {
+        var u = up.forward(x)
+        let dy = skip.h - u.h, dx = skip.w - u.w
+        // F.pad(x1, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2]), with Python's floor division.
+        let left = floorDiv(dx, 2), top = floorDiv(dy, 2)
+        let padLayer = ZeroPad2d(left: left, right: dx - left, top: top, bottom: dy - top)
+        if dx != 0 || dy != 0 { u = padLayer.forward(u) }
+        if training {
+            pad = (dx != 0 || dy != 0) ? padLayer : nil
+            skipChannels = skip.c
+        }
+        return conv.forward(concatChannels([skip, u]))
+    }
+
+    /// Returns (gradient for the upsampled input, gradient for the skip connection).
+    public func backward(_ dy: Tensor) -> (Tensor, Tensor) {
+        let dcat = conv.backward(dy)
+        let parts = splitChannels(dcat, sizes: [skipChannels, dcat.c - skipChannels])
+        var du = parts[1]
+        if let pad { du = pad.backward(du) }
+        pad = nil
+        return (up.backward(du), parts[0])
+    }
+
+    public override func clearCache() { pad = nil }
+}
+
+@inline(__always)
+private func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
