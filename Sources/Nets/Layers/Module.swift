@@ -113,8 +113,13 @@ open class Module {
         for (_, child) in namedChildren() { child.setTraining(on) }
     }
 
-    /// Drops tensors kept for backward. Layers that keep any override this.
+    /// Drops tensors this module kept for backward. Layers that keep any override this.
     open func clearCache() {}
+
+    /// Drops the tensors kept for backward by this module and every module below it.
+    public func clearAllCaches() {
+        for (_, m) in namedModules() { m.clearCache() }
+    }
 
     /// Freezes (or unfreezes) every learnable parameter whose key starts with one of `prefixes`;
     /// returns the keys it changed.

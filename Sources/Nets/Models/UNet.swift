@@ -22,6 +22,7 @@ public final class UNet: Module, Layer {
     public let numClasses: Int
     public let baseChannels: Int
     public let bilinear: Bool
+    private var inputShape: [Int] = []
 
     public init(inChannels: Int = 3, numClasses: Int = 2, baseChannels: Int = 64, bilinear: Bool = true,
                 rng: inout SeededRandom) {
@@ -44,6 +45,7 @@ public final class UNet: Module, Layer {
 
     /// Logits N×classes×H×W for an image batch N×in_channels×H×W.
     public func forward(_ x: Tensor) -> Tensor {
+        inputShape = x.shape
         let x1 = in_conv.forward(x)
         let x2 = down1.forward(x1)
         let x3 = down2.forward(x2)
@@ -58,17 +60,38 @@ public final class UNet: Module, Layer {
 
     /// Each skip activation feeds both the next encoder stage and a decoder stage, so its
     /// gradient is the sum of what comes back along both paths.
+    ///
+    /// Encoder stages are walked back only as far as some parameter still learns: with a
+    /// frozen encoder, no encoder gradient is computed at all, which is what makes a
+    /// freeze stage cheaper. The returned image gradient is then zero (nothing uses it).
     public func backward(_ dy: Tensor) -> Tensor {
         let d = out_conv.backward(dy)
         let (d4, dx1) = up4.backward(d)
         let (d3, dx2) = up3.backward(d4)
         let (d2, dx3) = up2.backward(d3)
         let (d1, dx4) = up1.backward(d2)
-        dx4.add(down4.backward(d1))
-        dx3.add(down3.backward(dx4))
-        dx2.add(down2.backward(dx3))
-        dx1.add(down1.backward(dx2))
-        return in_conv.backward(dx1)
+        // Stage k's backward yields its own gradients and its input's; both are wanted
+        // exactly when stage k or a shallower one learns.
+        let encoder = [in_conv, down1, down2, down3, down4]
+        guard let shallowest = encoder.firstIndex(where: { $0.namedParameters().contains { $0.1.needsGrad } }) else {
+            encoder.forEach { $0.clearAllCaches() }
+            return Tensor(shape: inputShape, layout: .nhwc)
+        }
+        let skips = [dx1, dx2, dx3, dx4]
+        var g = d1
+        for stage in stride(from: 4, through: 1, by: -1) {
+            if stage >= shallowest {
+                skips[stage - 1].add(encoder[stage].backward(g))
+            } else {
+                encoder[stage].clearAllCaches()
+            }
+            g = skips[stage - 1]
+        }
+        if shallowest > 0 {
+            in_conv.clearAllCaches()
+            return Tensor(shape: inputShape, layout: .nhwc)
+        }
+        return in_conv.backward(g)
     }
 
     /// Parameter groups for freezing by name: the contracting path and the expanding path.
