@@ -36,7 +36,7 @@ enum BatchNormKernel {
     static func forward(_ x: Tensor, scale: Tensor, shift: Tensor, eps: Float, stats: (mean: Tensor, variance: Tensor)?,
                         training: Bool) -> (y: Tensor, mean: Tensor, variance: Tensor) {
         let p = forwardPrimitive(x.shape, eps: eps, globalStats: stats != nil, training: training)
-        let y = x.zerosLike()
+        let y = Tensor.uninitialized(shape: x.shape, layout: x.layout)
         let c = DNNL.desc([x.c], dnnl_a)
         let mean = stats?.mean ?? Tensor(shape: [x.c])
         let variance = stats?.variance ?? Tensor(shape: [x.c])
@@ -67,7 +67,7 @@ enum BatchNormKernel {
                 &d, parameterGradients ? dnnl_backward : dnnl_backward_data, &diff, &md, eps, flags(globalStats)), key)
             return DNNL.primitiveDesc(&d, hint: hint.pd, key)
         }
-        let dx = x.zerosLike()
+        let dx = Tensor.uninitialized(shape: x.shape, layout: x.layout)
         let c = DNNL.desc([x.c], dnnl_a)
         let data = DNNL.activation(shape)
         let scaleShift = packed(scale, shift)

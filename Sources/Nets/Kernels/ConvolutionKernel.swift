@@ -121,7 +121,7 @@ final class ConvolutionKernel {
         let want = primitive.md(dnnl_query_weights_md)
         if let reuse, DNNL.equal(reuse.md, want) { return reuse }
         if DNNL.equal(want, userWeights) { return PreparedWeights(md: want, storage: weight) }
-        let storage = Tensor(shape: [(DNNL.bytes(want) + 3) / 4])
+        let storage = Tensor.uninitialized(shape: [(DNNL.bytes(want) + 3) / 4])
         DNNL.reorder(from: userWeights, weight.data, to: want, storage.data)
         return PreparedWeights(md: want, storage: storage)
     }
@@ -129,7 +129,7 @@ final class ConvolutionKernel {
     /// y = conv(x, w) + b.
     func runForward(_ x: Tensor, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
         precondition(x.shape == geometry.inputShape && x.layout == .nhwc, "\(geometry): input \(x)")
-        let y = Tensor(shape: geometry.outputShape, layout: .nhwc)
+        let y = Tensor.uninitialized(shape: geometry.outputShape, layout: .nhwc)
         var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
             (DNNL_ARG_SRC, src, UnsafeMutableRawPointer(x.data)),
             (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
@@ -142,7 +142,7 @@ final class ConvolutionKernel {
 
     /// dx from dy and the weights.
     func runBackwardData(_ dy: Tensor, _ weights: PreparedWeights) -> Tensor {
-        let dx = Tensor(shape: geometry.inputShape, layout: .nhwc)
+        let dx = Tensor.uninitialized(shape: geometry.inputShape, layout: .nhwc)
         backwardData.execute([
             (DNNL_ARG_DIFF_DST, dst, UnsafeMutableRawPointer(dy.data)),
             (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
@@ -156,10 +156,10 @@ final class ConvolutionKernel {
         let g = geometry
         let want = backwardWeights.md(dnnl_query_diff_weights_md)
         let userShape = g.transposed ? [g.inChannels, g.outChannels, g.kernel, g.kernel] : g.weightDims
-        let dw = Tensor(shape: userShape)
+        let dw = Tensor.uninitialized(shape: userShape)
         let direct = DNNL.equal(want, userWeights)
-        let scratch = direct ? dw : Tensor(shape: [(DNNL.bytes(want) + 3) / 4])
-        let db = g.bias ? Tensor(shape: [g.outChannels]) : nil
+        let scratch = direct ? dw : Tensor.uninitialized(shape: [(DNNL.bytes(want) + 3) / 4])
+        let db = g.bias ? Tensor.uninitialized(shape: [g.outChannels]) : nil
         var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
             (DNNL_ARG_SRC, src, UnsafeMutableRawPointer(x.data)),
             (DNNL_ARG_DIFF_DST, dst, UnsafeMutableRawPointer(dy.data)),

@@ -32,7 +32,7 @@ enum EltwiseKernel {
             DNNL.check(dnnl_eltwise_backward_desc_init(&d, dnnl_eltwise_relu_use_dst_for_bwd, &dm, &m, 0, 0), "relu bwd")
             return DNNL.primitiveDesc(&d, hint: hint.pd, "relu backward")
         }
-        let dx = inPlace ? dy : dy.zerosLike()
+        let dx = inPlace ? dy : Tensor.uninitialized(shape: dy.shape, layout: dy.layout)
         p.execute([
             (DNNL_ARG_DST, md, UnsafeMutableRawPointer(y.data)),
             (DNNL_ARG_DIFF_DST, md, UnsafeMutableRawPointer(dy.data)),

@@ -34,9 +34,9 @@ enum PoolingKernel {
     /// The pooled output and the workspace that backward needs.
     static func forward(_ x: Tensor, _ g: Geometry) -> (y: Tensor, workspace: Tensor) {
         let p = forwardPrimitive(g)
-        let y = Tensor(shape: g.outputShape, layout: .nhwc)
+        let y = Tensor.uninitialized(shape: g.outputShape, layout: .nhwc)
         let wsDesc = p.md(dnnl_query_workspace_md)
-        let ws = Tensor(shape: [(DNNL.bytes(wsDesc) + 3) / 4])
+        let ws = Tensor.uninitialized(shape: [(DNNL.bytes(wsDesc) + 3) / 4])
         p.execute([
             (DNNL_ARG_SRC, DNNL.activation(g.shape), UnsafeMutableRawPointer(x.data)),
             (DNNL_ARG_DST, DNNL.activation(g.outputShape), UnsafeMutableRawPointer(y.data)),
@@ -58,7 +58,7 @@ enum PoolingKernel {
                                                           &padL, &padR), "\(g)")
             return DNNL.primitiveDesc(&d, hint: fwd.pd, "\(g) backward")
         }
-        let dx = Tensor(shape: g.shape, layout: .nhwc)
+        let dx = Tensor.uninitialized(shape: g.shape, layout: .nhwc)
         p.execute([
             (DNNL_ARG_DIFF_DST, DNNL.activation(g.outputShape), UnsafeMutableRawPointer(dy.data)),
             (DNNL_ARG_DIFF_SRC, DNNL.activation(g.shape), UnsafeMutableRawPointer(dx.data)),

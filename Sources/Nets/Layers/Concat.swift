@@ -11,7 +11,7 @@ public func concatChannels(_ xs: [Tensor]) -> Tensor {
     }
     let sizes = xs.map(\.c)
     let total = sizes.reduce(0, +)
-    let out = Tensor.activation(N, total, H, W)
+    let out = Tensor.uninitialized(shape: [N, total, H, W], layout: .nhwc)
     let sources = xs.map(\.data), dst = out.data
     parallelChunks(N * H * W, minChunk: rowsPerChunk(total)) { lo, hi in
         for pixel in lo..<hi {
@@ -30,7 +30,7 @@ public func splitChannels(_ dy: Tensor, sizes: [Int]) -> [Tensor] {
     precondition(dy.layout == .nhwc && sizes.reduce(0, +) == dy.c && sizes.allSatisfy { $0 >= 0 },
                  "splitChannels: sizes \(sizes) do not add up to the channels of \(dy)")
     let (N, C, H, W) = (dy.n, dy.c, dy.h, dy.w)
-    let outs = sizes.map { Tensor.activation(N, $0, H, W) }
+    let outs = sizes.map { Tensor.uninitialized(shape: [N, $0, H, W], layout: .nhwc) }
     let targets = outs.map(\.data), src = dy.data
     parallelChunks(N * H * W, minChunk: rowsPerChunk(C)) { lo, hi in
         for pixel in lo..<hi {

@@ -10,7 +10,7 @@ public final class ReLU: Module, Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        let y = inplace ? x : x.zerosLike()
+        let y = inplace ? x : Tensor.uninitialized(shape: x.shape, layout: x.layout)
         EltwiseKernel.relu(x, into: y)
         if training { output = y }
         return y

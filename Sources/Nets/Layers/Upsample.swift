@@ -111,7 +111,7 @@ public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: B
     let (N, C, H, W) = (x.n, x.c, x.h, x.w)
     let rows = LinearAxis(input: H, output: height, alignCorners: alignCorners, scale: scaleFactors?.height)
     let cols = LinearAxis(input: W, output: width, alignCorners: alignCorners, scale: scaleFactors?.width)
-    let out = Tensor.activation(N, C, height, width)
+    let out = Tensor.uninitialized(shape: [N, C, height, width], layout: .nhwc)
     let src = x.data, dst = out.data
     let inRow = W * C, outRow = width * C
     // Tables are read once per output row or column; the inner loops run over contiguous channels.

@@ -23,16 +23,26 @@ public final class Tensor: @unchecked Sendable {
     public let data: UnsafeMutablePointer<Float>
 
     /// A zero-filled tensor.
-    public init(shape: [Int], layout: Layout = .plain) {
+    public convenience init(shape: [Int], layout: Layout = .plain) {
+        self.init(shape: shape, layout: layout, zeroed: true)
+    }
+
+    /// A tensor whose contents are undefined, for outputs a kernel overwrites entirely:
+    /// zero-filling tens of megabytes that are about to be overwritten costs real time.
+    public static func uninitialized(shape: [Int], layout: Layout = .plain) -> Tensor {
+        Tensor(shape: shape, layout: layout, zeroed: false)
+    }
+
+    private init(shape: [Int], layout: Layout, zeroed: Bool) {
         precondition(layout == .plain || shape.count == 4, "nhwc layout needs a 4-D shape")
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.layout = layout
         self.count = shape.reduce(1, *)
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
-        self.data = raw.assumingMemoryBound(to: Float.self)
+        let raw = TensorMemory.allocate(bytes)
+        if zeroed { raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1)) }
+        self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         MemoryStats.allocated(bytes)
     }
 
@@ -56,7 +66,7 @@ public final class Tensor: @unchecked Sendable {
 
     deinit {
         MemoryStats.freed(max(count, 1) * MemoryLayout<Float>.stride)
-        data.deallocate()
+        TensorMemory.free(data)
     }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
