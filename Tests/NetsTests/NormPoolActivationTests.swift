@@ -68,6 +68,18 @@ final class NormPoolActivationTests: XCTestCase {
         GradCheck.checkLayer("batchnorm", bn, input: GradCheck.randomTensor([2, 3, 3, 4], layout: .nhwc, seed: 6))
     }
 
+    func testBatchNormWithFusedReLUEqualsBatchNormThenReLU() {
+        let fused = BatchNorm2d(3, fusedReLU: true), plain = makeBatchNorm(3, seed: 12)
+        for (a, b) in zip(fused.namedParameters(), plain.namedParameters()) { a.1.value = b.1.value.copy() }
+        let x = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 13)
+        let y = fused.forward(x), expected = ReLU().forward(plain.forward(x))
+        XCTAssertEqual(y.array, expected.array)
+        // Finite differences across the ReLU kink need a small step; eps 1e-3 on this seed stays clear of it.
+        GradCheck.checkLayer("batchnorm+relu", fused, input: x, eps: 1e-3, tolerance: 1e-2)
+        fused.frozenStatistics = true
+        GradCheck.checkLayer("frozen batchnorm+relu", fused, input: x, eps: 1e-3, tolerance: 1e-2)
+    }
+
     func testFrozenBatchNormKeepsRunningStatsAndStillPassesGradients() {
         let bn = makeBatchNorm(3, seed: 7)
         bn.frozenStatistics = true

@@ -16,15 +16,20 @@ public final class BatchNorm2d: Module, Layer {
     /// When true, training mode still normalises with (and never updates) the running
     /// statistics: a frozen BatchNorm keeps what it learned.
     public var frozenStatistics = false
+    /// Applies ReLU to the output in the same oneDNN pass; the model then follows this layer
+    /// with `ReLU(fusedIntoPrevious: true)`, which keeps PyTorch's module indices.
+    public let fusedReLU: Bool
 
     // Kept from a training forward for backward.
     private var input: Tensor?
     private var mean: Tensor?
     private var variance: Tensor?
-    private var usedGlobalStats = false
+    private var workspace: Tensor?
+    private var setup: BatchNormKernel.Setup?
 
-    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, fusedReLU: Bool = false) {
         self.channels = channels
+        self.fusedReLU = fusedReLU
         self.eps = eps
         self.momentum = momentum
         weight = Parameter(Tensor(shape: [channels], repeating: 1))
@@ -37,28 +42,29 @@ public final class BatchNorm2d: Module, Layer {
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "BatchNorm2d(\(channels)): input \(x.shape)")
         let global = !training || frozenStatistics
+        let s = BatchNormKernel.Setup(shape: x.shape, eps: eps, globalStats: global, relu: fusedReLU)
         let stats = global ? (running_mean.value, running_var.value) : nil
-        let (y, m, v) = BatchNormKernel.forward(x, scale: weight.value, shift: bias.value, eps: eps, stats: stats,
-                                                training: training)
+        let (y, m, v, ws) = BatchNormKernel.forward(x, scale: weight.value, shift: bias.value, s, stats: stats,
+                                                    training: training)
         if training {
             if !global { updateRunningStatistics(mean: m, variance: v, count: x.n * x.h * x.w) }
             input = x
             mean = m
             variance = v
-            usedGlobalStats = global
+            workspace = ws
+            setup = s
         }
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input, let m = mean, let v = variance else { preconditionFailure("backward without a training forward") }
-        // oneDNN 2.6 implements no data-only backward for global statistics, so the
-        // parameter gradients are always computed and dropped when frozen (they are tiny).
-        let wantParams = true
-        let (dx, dscale, dshift) = BatchNormKernel.backward(dy, x: x, scale: weight.value, shift: bias.value, mean: m, variance: v, eps: eps,
-                                                            globalStats: usedGlobalStats, parameterGradients: wantParams)
-        if weight.needsGrad, let dscale { weight.accumulate(dscale) }
-        if bias.needsGrad, let dshift { bias.accumulate(dshift) }
+        guard let x = input, let m = mean, let v = variance, let s = setup else {
+            preconditionFailure("backward without a training forward")
+        }
+        let (dx, dscale, dshift) = BatchNormKernel.backward(dy, x: x, scale: weight.value, shift: bias.value, mean: m,
+                                                            variance: v, workspace: workspace, s)
+        if weight.needsGrad { weight.accumulate(dscale) }
+        if bias.needsGrad { bias.accumulate(dshift) }
         clearCache()
         return dx
     }
@@ -77,5 +83,7 @@ public final class BatchNorm2d: Module, Layer {
         input = nil
         mean = nil
         variance = nil
+        workspace = nil
+        setup = nil
     }
 }

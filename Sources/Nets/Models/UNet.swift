@@ -103,15 +103,17 @@ public final class UNet: Module, Layer {
 }
 
 /// (conv 3×3 without bias → BatchNorm → ReLU) twice, the recipe's `DoubleConv(in, out, mid)`.
+/// Each ReLU runs fused into its BatchNorm (one pass over the activation instead of two);
+/// the ReLU modules stay so that indices, and so state-dict keys, match PyTorch's.
 func doubleConv(_ inChannels: Int, _ outChannels: Int, mid: Int? = nil, rng: inout SeededRandom) -> Sequential {
     let mid = mid ?? outChannels
     return Sequential(
         Conv2d(inChannels, mid, kernelSize: 3, padding: 1, bias: false, rng: &rng),
-        BatchNorm2d(mid),
-        ReLU(inplace: true),
+        BatchNorm2d(mid, fusedReLU: true),
+        ReLU(fusedIntoPrevious: true),
         Conv2d(mid, outChannels, kernelSize: 3, padding: 1, bias: false, rng: &rng),
-        BatchNorm2d(outChannels),
-        ReLU(inplace: true))
+        BatchNorm2d(outChannels, fusedReLU: true),
+        ReLU(fusedIntoPrevious: true))
 }
 
 /// A decoder stage: upsample ×2 (bilinear with align_corners=True, or a stride-2 transposed
