@@ -1,0 +1,87 @@
+/// A run's `result.txt`: one block per evaluated epoch in the format of the PyTorch DRIVE UNet
+/// recipe (WZMIAOMIAO, `train.py`), then, once the run has ended, a summary of its best epoch.
+///
+/// ```
+/// [epoch: 199]
+/// train_loss: 0.3214
+/// lr: 0.000000
+/// dice coefficient: 0.813
+/// global correct: 95.2
+/// average row correct: ['97.2', '81.5']
+/// IoU: ['94.7', '68.6']
+/// mean IoU: 81.6
+///
+/// [best: epoch 187 by dice]
+/// ...the same lines for that epoch...
+///
+/// stopped: diverged (loss NaN at epoch 3)     (only for a run that ended early)
+/// wall time: 1h02m13s
+/// ```
+/// As in the recipe each block ends with an empty line; loss 4 decimals, lr 6, Dice 3 (a
+/// fraction: the per-image mean, see `SegmentationMetrics`), the confusion-matrix scores in
+/// percent with 1 decimal, NaN as `nan`. Mean IoU skips NaN classes.
+public enum ResultFile {
+    /// How a finished (or stopped) run ended: the closing section of the file.
+    public struct Summary: Sendable, Equatable {
+        /// The name of the metric that picked `best` (`dice`, `miou`), printed in its header.
+        public var metric: String
+        /// The best evaluated epoch, nil when none was evaluated.
+        public var best: EpochRecord?
+        /// Total wall-clock seconds of the run (all sessions, when resumed).
+        public var wallSeconds: Double
+        /// Why the run ended early (e.g. `diverged (loss NaN at epoch 3)`), nil when it completed.
+        public var stopped: String?
+
+        public init(metric: String, best: EpochRecord?, wallSeconds: Double, stopped: String? = nil) {
+            self.metric = metric
+            self.best = best
+            self.wallSeconds = wallSeconds
+            self.stopped = stopped
+        }
+
+        /// The summary of `records`, picking the best epoch by `score` (see `EpochRecord.best`).
+        public init(records: [EpochRecord], metric: String, score: (SegmentationScores) -> Double,
+                    wallSeconds: Double, stopped: String? = nil) {
+            self.init(metric: metric, best: EpochRecord.best(in: records, by: score),
+                      wallSeconds: wallSeconds, stopped: stopped)
+        }
+    }
+
+    /// The file's text: a block for each evaluated record, in order, then `summary` if given.
+    public static func render(_ records: [EpochRecord], summary: Summary? = nil) -> String {
+        var text = ""
+        for record in records where record.scores != nil {
+            text += "[epoch: \(record.epoch)]\n" + lines(record) + "\n"
+        }
+        if let summary {
+            if let best = summary.best {
+                text += "[best: epoch \(best.epoch) by \(summary.metric)]\n" + lines(best) + "\n"
+            } else {
+                text += "[best: none (no evaluated epoch)]\n\n"
+            }
+            if let stopped = summary.stopped { text += "stopped: \(stopped)\n" }
+            text += "wall time: \(NumberFormat.duration(summary.wallSeconds))\n"
+        }
+        return text
+    }
+
+    /// Rewrites `path` atomically with `render(records, summary:)`; call after every evaluation.
+    public static func write(_ records: [EpochRecord], summary: Summary? = nil, to path: String) throws {
+        try AtomicFile.write(render(records, summary: summary), to: path)
+    }
+
+    /// The seven lines under a block header, each ending in a newline.
+    private static func lines(_ r: EpochRecord) -> String {
+        let s = r.scores!
+        return """
+            train_loss: \(NumberFormat.fixed(r.trainLoss, 4))
+            lr: \(NumberFormat.fixed(r.lr, 6))
+            dice coefficient: \(NumberFormat.fixed(s.dice, 3))
+            global correct: \(NumberFormat.percent(s.globalAccuracy))
+            average row correct: \(NumberFormat.percentList(s.classAccuracy))
+            IoU: \(NumberFormat.percentList(s.classIoU))
+            mean IoU: \(NumberFormat.percent(s.meanIoU))
+
+            """
+    }
+}

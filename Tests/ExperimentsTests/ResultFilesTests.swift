@@ -1,0 +1,287 @@
+import XCTest
+@testable import Experiments
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// result.txt, metrics.jsonl, the sweep summary and the atomic writer, against exact texts
+/// written out by hand (numbers rounded as Python's format() rounds them, checked with Python).
+final class ResultFilesTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "runexp-results-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        chmod(dir, 0o755)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func scores(_ dice: Double, _ global: Double, _ acc: [Double], _ iou: [Double]) -> SegmentationScores {
+        SegmentationScores(dice: dice, recipeDice: dice, globalAccuracy: global, classAccuracy: acc,
+                           classIoU: iou, meanIoU: nanMean(iou))
+    }
+
+    var twoEpochs: [EpochRecord] {
+        [
+            EpochRecord(epoch: 0, trainLoss: 0.69314718, losses: ["ce": 0.5, "dice": 0.19314718], lr: 0.01,
+                        scores: scores(0.51249, 0.9012, [0.9725, 0.403], [0.899, 0.302]),
+                        imagesPerSecond: 12.5, seconds: 40),
+            EpochRecord(epoch: 1, trainLoss: 0.5, lr: 0.0099, scores: nil, imagesPerSecond: 12.75, seconds: 35),
+            EpochRecord(epoch: 2, trainLoss: 0.32145, losses: ["ce": 0.2, "dice": 0.12145], lr: 0.0000005,
+                        scores: scores(0.8125, 0.952, [0.8155, 0.6865], [0.947, .nan]),
+                        imagesPerSecond: 13, seconds: 41.5),
+        ]
+    }
+
+    // MARK: Number formats
+
+    /// Expected strings are Python's `'{:.Nf}'.format(x)` for the same doubles.
+    func testNumbersFormatLikePython() {
+        XCTAssertEqual(NumberFormat.percent(0.0125), "1.2")     // 1.25 exactly: half to even
+        XCTAssertEqual(NumberFormat.percent(0.9725), "97.2")    // 97.24999…
+        XCTAssertEqual(NumberFormat.percent(0.6865), "68.7")
+        XCTAssertEqual(NumberFormat.percent(0.8125), "81.2")
+        XCTAssertEqual(NumberFormat.fixed(0.8125, 3), "0.812")
+        XCTAssertEqual(NumberFormat.fixed(0.32145, 4), "0.3215")
+        XCTAssertEqual(NumberFormat.fixed(0.0000005, 6), "0.000000")
+        XCTAssertEqual(NumberFormat.fixed(0.0 / 0.0, 3), "nan")
+        XCTAssertEqual(NumberFormat.percentList([0.5, .nan]), "['50.0', 'nan']")
+        XCTAssertEqual(NumberFormat.duration(3733.9), "1h02m13s")
+        XCTAssertEqual(NumberFormat.duration(59), "0h00m59s")
+        XCTAssertEqual(NumberFormat.duration(100 * 3600 + 61), "100h01m01s")
+    }
+
+    // MARK: result.txt
+
+    func testResultFileExactText() throws {
+        let records = twoEpochs
+        let summary = ResultFile.Summary(records: records, metric: "dice", score: { $0.dice }, wallSeconds: 3733.9)
+        XCTAssertEqual(summary.best?.epoch, 2)
+        let path = dir + "/result.txt"
+        try ResultFile.write(records, summary: summary, to: path)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), """
+            [epoch: 0]
+            train_loss: 0.6931
+            lr: 0.010000
+            dice coefficient: 0.512
+            global correct: 90.1
+            average row correct: ['97.2', '40.3']
+            IoU: ['89.9', '30.2']
+            mean IoU: 60.1
+
+            [epoch: 2]
+            train_loss: 0.3215
+            lr: 0.000000
+            dice coefficient: 0.812
+            global correct: 95.2
+            average row correct: ['81.5', '68.7']
+            IoU: ['94.7', 'nan']
+            mean IoU: 94.7
+
+            [best: epoch 2 by dice]
+            train_loss: 0.3215
+            lr: 0.000000
+            dice coefficient: 0.812
+            global correct: 95.2
+            average row correct: ['81.5', '68.7']
+            IoU: ['94.7', 'nan']
+            mean IoU: 94.7
+
+            wall time: 1h02m13s
+
+            """)
+
+        // While training: blocks only. Selecting by mean IoU picks epoch 2 too (NaN class skipped).
+        XCTAssertEqual(ResultFile.render(Array(records.prefix(1))), """
+            [epoch: 0]
+            train_loss: 0.6931
+            lr: 0.010000
+            dice coefficient: 0.512
+            global correct: 90.1
+            average row correct: ['97.2', '40.3']
+            IoU: ['89.9', '30.2']
+            mean IoU: 60.1
+
+
+            """)
+        XCTAssertEqual(EpochRecord.best(in: records, by: { $0.meanIoU })?.epoch, 2)
+    }
+
+    func testResultFileOfStoppedRun() {
+        let diverged = EpochRecord(epoch: 0, trainLoss: .nan, lr: 0.01, scores: nil, imagesPerSecond: 10, seconds: 5)
+        let summary = ResultFile.Summary(records: [diverged], metric: "miou", score: { $0.meanIoU },
+                                         wallSeconds: 5, stopped: "diverged (loss NaN at epoch 0)")
+        XCTAssertEqual(ResultFile.render([diverged], summary: summary), """
+            [best: none (no evaluated epoch)]
+
+            stopped: diverged (loss NaN at epoch 0)
+            wall time: 0h00m05s
+
+            """)
+    }
+
+    /// Ties keep the first epoch (the recipe saves on strict improvement); NaN never wins.
+    func testBestEpochTiesAndNaN() {
+        let r = [0.5, 0.7, .nan, 0.7].enumerated().map { i, d in
+            EpochRecord(epoch: i, trainLoss: 1, lr: 0, scores: scores(d, 0.9, [0.9], [0.9]), imagesPerSecond: 1, seconds: 1)
+        }
+        XCTAssertEqual(EpochRecord.best(in: r, by: { $0.dice })?.epoch, 1)
+        XCTAssertNil(EpochRecord.best(in: [], by: { $0.dice }))
+    }
+
+    // MARK: metrics.jsonl
+
+    func testMetricsLogRoundTripAndLineFormat() throws {
+        let path = dir + "/metrics.jsonl"
+        var records = twoEpochs
+        var rng = SystemRandomNumberGenerator()
+        records.append(EpochRecord(epoch: 3, trainLoss: .infinity, losses: ["a\"b": .nan], lr: Double.random(in: 0...1, using: &rng),
+                                   scores: scores(.nan, Double.random(in: 0...1, using: &rng), [1 / 3], [.nan]),
+                                   imagesPerSecond: 1e-300, seconds: 123456789.123456789))
+        let log = try MetricsLog(path: path)
+        for r in records { try log.append(r) }
+        XCTAssertEqual(log.records, records)
+        // Infinities, written as null like NaN, come back as NaN; everything else bit for bit.
+        var back = records
+        back[3].trainLoss = .nan
+        XCTAssertEqual(try MetricsLog.read(path), back)
+
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(String(lines[0]), #"{"epoch":0,"train_loss":0.69314718,"losses":{"ce":0.5,"dice":0.19314718},"lr":0.01,"dice":0.51249,"dice_recipe":0.51249,"global_correct":0.9012,"class_acc":[0.9725,0.403],"class_iou":[0.899,0.302],"miou":0.6005,"img_per_s":12.5,"seconds":40.0}"#)
+        XCTAssertEqual(String(lines[1]), #"{"epoch":1,"train_loss":0.5,"losses":{},"lr":0.0099,"img_per_s":12.75,"seconds":35.0}"#)
+        XCTAssertTrue(lines[3].hasPrefix(#"{"epoch":3,"train_loss":null,"losses":{"a\"b":null},"#))
+        // Parsed by a general JSON reader too, with NaN as null.
+        let object = try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any]
+        XCTAssertEqual(object?["class_iou"] as? [NSObject], [NSNumber(value: 0.947), NSNull()])
+    }
+
+    /// A kill mid-line leaves a tail with no newline: it is dropped on read, cut off when the log
+    /// is reopened, and the next append starts on a clean line.
+    func testMetricsLogToleratesTruncatedLastLine() throws {
+        let path = dir + "/metrics.jsonl"
+        let records = twoEpochs
+        let full = records.map { MetricsLog.line($0) + "\n" }.joined()
+        let partial = String(MetricsLog.line(records[2]).prefix(40))
+        try (full.split(separator: "\n").prefix(2).map { $0 + "\n" }.joined() + partial).write(toFile: path, atomically: false, encoding: .utf8)
+        XCTAssertEqual(try MetricsLog.read(path), Array(records.prefix(2)))
+
+        let log = try MetricsLog(path: path)
+        XCTAssertEqual(log.records, Array(records.prefix(2)))
+        try log.append(records[2])
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), full)
+        XCTAssertEqual(try MetricsLog.read(path), records)
+    }
+
+    /// Resuming from the checkpoint of epoch 0 drops the later lines written before the kill.
+    func testMetricsLogKeepsThroughCheckpointEpoch() throws {
+        let path = dir + "/metrics.jsonl"
+        let log = try MetricsLog(path: path)
+        for r in twoEpochs { try log.append(r) }
+        let resumed = try MetricsLog(path: path, keepingThrough: 0)
+        XCTAssertEqual(resumed.records, [twoEpochs[0]])
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), MetricsLog.line(twoEpochs[0]) + "\n")
+        XCTAssertEqual(try MetricsLog.read(dir + "/missing.jsonl"), [])
+    }
+
+    func testMetricsLogRejectsCorruptMiddleLine() throws {
+        let path = dir + "/metrics.jsonl"
+        try (MetricsLog.line(twoEpochs[0]) + "\n{oops\n" + MetricsLog.line(twoEpochs[1]) + "\n")
+            .write(toFile: path, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try MetricsLog.read(path)) { error in
+            XCTAssertEqual("\(error)", "\(path): line 2 is not an epoch record")
+        }
+    }
+
+    // MARK: Sweep summary
+
+    var summaryRows: [SummaryRow] {
+        let done = scores(0.8126, 0.95, [0.97, 0.8], [0.94, 0.68])
+        return [
+            SummaryRow(runID: "base_c=32,seed=0", status: .done, swept: [("base_c", "32"), ("seed", "0")],
+                       bestEpoch: 187, best: done, final: scores(0.8, 0.95, [0.97, 0.8], [0.94, 0.6]), wallSeconds: 3733.94),
+            SummaryRow(runID: "base_c=64,seed=0", status: .failed, note: "diverged (loss NaN at epoch 3), \"lr\" too high",
+                       swept: [("base_c", "64"), ("seed", "0"), ("lr", "0.1")], wallSeconds: 61),
+            SummaryRow(runID: "base_c=64,seed=1", status: .pending, swept: [("base_c", "64"), ("seed", "1")]),
+        ]
+    }
+
+    func testSummaryCSVExactText() {
+        XCTAssertEqual(SweepSummary.csv(summaryRows), [
+            "run,status,base_c,seed,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,wall_s,note",
+            "\"base_c=32,seed=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,3733.9,",
+            "\"base_c=64,seed=0\",failed,64,0,0.1,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\"",
+            "\"base_c=64,seed=1\",pending,64,1,,,,,,,,",
+        ].map { $0 + "\r\n" }.joined())
+    }
+
+    func testSummaryMarkdownExactText() throws {
+        let expected = """
+            # drive_unet
+
+            | run              | status  | base_c | seed | lr  | best epoch | best dice | best mIoU | final dice | final mIoU | wall time | note                                          |
+            | ---------------- | ------- | ------ | ---- | --- | ---------: | --------: | --------: | ---------: | ---------: | --------: | --------------------------------------------- |
+            | base_c=32,seed=0 | done    | 32     | 0    |     |        187 |     0.813 |      81.0 |      0.800 |       77.0 |  1h02m13s |                                               |
+            | base_c=64,seed=0 | failed  | 64     | 0    | 0.1 |            |           |           |            |            |  0h01m01s | diverged (loss NaN at epoch 3), "lr" too high |
+            | base_c=64,seed=1 | pending | 64     | 1    |     |            |           |           |            |            |           |                                               |
+
+            """
+        XCTAssertEqual(SweepSummary.markdown(summaryRows, title: "drive_unet"), expected)
+        try SweepSummary.write(summaryRows, title: "drive_unet", to: dir)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/summary.md", encoding: .utf8), expected)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8), SweepSummary.csv(summaryRows))
+    }
+
+    func testSummaryRowFromRecords() {
+        let row = SummaryRow(runID: "r", status: .running, swept: [], records: twoEpochs, score: { $0.dice }, wallSeconds: 10)
+        XCTAssertEqual(row.bestEpoch, 2)
+        XCTAssertEqual(row.best, twoEpochs[2].scores)
+        XCTAssertEqual(row.final, twoEpochs[2].scores)
+        XCTAssertEqual(SweepSummary.markdownCell("a|b\nc"), "a\\|b c")
+        XCTAssertEqual(SweepSummary.csvField("plain"), "plain")
+        XCTAssertEqual(SweepSummary.csvField("two\nlines"), "\"two\nlines\"")
+    }
+
+    // MARK: Atomic writes
+
+    /// A write that fails at any step leaves the old contents and no temporary file behind.
+    func testAtomicWriteFailureKeepsOldFile() throws {
+        let path = dir + "/result.txt"
+        try AtomicFile.write("old\n", to: path)
+        for step in [AtomicFile.Step.open, .write, .sync, .rename] {
+            XCTAssertThrowsError(try AtomicFile.write(Array("new\n".utf8), to: path, failing: step), "\(step)") { error in
+                XCTAssertTrue("\(error)".hasPrefix(path + ": "), "\(error)")
+            }
+            XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "old\n", "\(step)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["result.txt"], "\(step)")
+        }
+        try AtomicFile.write("new\n", to: path)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "new\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["result.txt"])
+    }
+
+    /// A real failure: the target is a non-empty folder, so the rename is refused.
+    func testAtomicWriteOverFolderFailsCleanly() throws {
+        let path = dir + "/taken"
+        try FileManager.default.createDirectory(atPath: path + "/inside", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try AtomicFile.write("x", to: path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["taken"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path), ["inside"])
+    }
+
+    /// A real failure: a read-only folder (root ignores permissions, so skipped there).
+    func testAtomicWriteIntoReadOnlyFolderKeepsOldFile() throws {
+        try XCTSkipIf(geteuid() == 0, "root writes into read-only folders")
+        let path = dir + "/result.txt"
+        try AtomicFile.write("old\n", to: path)
+        chmod(dir, 0o555)
+        defer { chmod(dir, 0o755) }
+        XCTAssertThrowsError(try AtomicFile.write("new\n", to: path)) { error in
+            XCTAssertTrue("\(error)".contains("Permission denied"), "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "old\n")
+    }
+}
