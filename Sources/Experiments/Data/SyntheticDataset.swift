@@ -1,0 +1,49 @@
+/// The `synthetic` dataset: `SyntheticFundus` images served as samples, one index range per split.
+///
+/// Sample `i` of the dataset is generator sample `indices.lowerBound + i`, so a training split
+/// `0..<trainCount` and a validation split after it never share an image. Pixels outside the
+/// circular field of view are labelled `ignoreIndex`, as the DRIVE recipe does with its FOV mask.
+public struct SyntheticDataset: Dataset {
+    public let generator: SyntheticFundus
+    public let indices: Range<Int>
+    public let ignoreIndex: Int32
+
+    /// A dataset of generator samples `indices` (non-negative).
+    public init(generator: SyntheticFundus, indices: Range<Int>, ignoreIndex: Int32 = 255) throws {
+        guard indices.lowerBound >= 0 else {
+            throw DataPipelineError("synthetic sample indices \(indices) must not be negative")
+        }
+        self.generator = generator
+        self.indices = indices
+        self.ignoreIndex = ignoreIndex
+    }
+
+    /// Training samples `0..<trainCount` and validation samples `trainCount..<trainCount + valCount`.
+    public static func split(_ generator: SyntheticFundus, trainCount: Int, valCount: Int,
+                             ignoreIndex: Int32 = 255) throws -> (train: SyntheticDataset, val: SyntheticDataset) {
+        guard trainCount >= 1 else { throw DataPipelineError("synthetic train count \(trainCount) must be at least 1") }
+        guard valCount >= 0 else { throw DataPipelineError("synthetic validation count \(valCount) must not be negative") }
+        return (try SyntheticDataset(generator: generator, indices: 0..<trainCount, ignoreIndex: ignoreIndex),
+                try SyntheticDataset(generator: generator, indices: trainCount..<trainCount + valCount,
+                                     ignoreIndex: ignoreIndex))
+    }
+
+    public var count: Int { indices.count }
+
+    /// The generator's sample as RGB in [0, 1], vessel 1 / background 0 inside the field of view.
+    public func sample(_ index: Int) throws -> Sample {
+        precondition(index >= 0 && index < count, "synthetic sample \(index) of \(count)")
+        let global = indices.lowerBound + index
+        let s = generator.sample(global)
+        var label = [Int32](repeating: ignoreIndex, count: s.label.count)
+        for i in 0..<label.count where s.fov[i] { label[i] = Int32(s.label[i]) }
+        return Sample(height: s.size, width: s.size, channels: 3, bytes: s.image, label: label,
+                      name: Self.name(global))
+    }
+
+    /// The file stem sample `index` of the generator gets ("synthetic_0007").
+    public static func name(_ index: Int) -> String {
+        let digits = String(index)
+        return "synthetic_" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
