@@ -212,7 +212,7 @@ final class EpochState: @unchecked Sendable {
     }
 }
 
-/// Decoded samples kept after their first use, shared by an loader's epochs and workers.
+/// Decoded samples kept after their first use, shared by a loader's epochs and workers.
 final class SampleCache: @unchecked Sendable {
     private let lock = NSLock()
     private var samples: [Sample?]
