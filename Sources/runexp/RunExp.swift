@@ -7,6 +7,13 @@ struct RunExp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runexp",
         abstract: "A declarative experiment runner for semantic segmentation.",
-        version: runexpVersion,
-        subcommands: [Bench.self])
+        discussion: """
+            Examples:
+              runexp experiments/quickstart.yaml
+              runexp experiments/drive_unet.yaml --set model.base_c=64 --dry-run
+              runexp bench --threads 2
+            """,
+        version: "\(runexpVersion) (\(CLibraries.summary))",
+        subcommands: [Run.self, Bench.self],
+        defaultSubcommand: Run.self)
 }

@@ -63,8 +63,8 @@ public final class DataLoader: Sendable {
     }
 
     /// Starts building epoch `epoch`'s batches in the background; read them with `next()`.
-    public func epoch(_ epoch: Int) -> EpochLoader {
-        EpochLoader(loader: self, epoch: epoch)
+    public func epoch(_ epoch: Int, startingAt firstBatch: Int = 0) -> EpochLoader {
+        EpochLoader(loader: self, epoch: epoch, firstBatch: firstBatch)
     }
 
     /// Builds one batch on the calling thread (the background workers call this too).
@@ -91,8 +91,10 @@ public final class EpochLoader {
     private var nextBatch = 0
     private var finished = false
 
-    init(loader: DataLoader, epoch: Int) {
-        let batches = loader.batchIndices(epoch: epoch)
+    init(loader: DataLoader, epoch: Int, firstBatch: Int = 0) {
+        // A resumed epoch starts after the batches already trained; the order is the same,
+        // since it depends only on (seed, epoch).
+        let batches = Array(loader.batchIndices(epoch: epoch).dropFirst(firstBatch))
         let workers = min(loader.workers, batches.count)
         state = EpochState(batchCount: batches.count, window: max(loader.prefetch, workers), workers: workers)
         for k in 0..<workers {

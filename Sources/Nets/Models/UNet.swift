@@ -94,9 +94,11 @@ public final class UNet: Module, Layer {
         return in_conv.backward(g)
     }
 
-    /// Parameter groups for freezing by name: the contracting path and the expanding path.
+    /// Parameter groups for freezing by name: the contracting path (also called `backbone`,
+    /// the name torchvision-style configs use) and the expanding path.
     public static let groups: [String: [String]] = [
         "encoder": ["in_conv", "down1", "down2", "down3", "down4"],
+        "backbone": ["in_conv", "down1", "down2", "down3", "down4"],
         "decoder": ["up1", "up2", "up3", "up4", "out_conv"],
         "head": ["out_conv"],
     ]

@@ -1,0 +1,173 @@
+import Foundation
+import Nets
+
+/// Everything one run trains with, built from its resolved config: the model, the loss,
+/// the optimiser, the data loaders and the learning-rate schedule.
+///
+/// Building checks what only becomes checkable here (a freeze name that matches no
+/// parameter, a model family not implemented yet) and reports it at the config line
+/// that caused it, before any training starts.
+struct RunSetup {
+    let model: any SegmentationModel
+    let loss: SegmentationLoss
+    /// The config name of each loss term (`ce`, `dice`, `focal`), in `loss.terms` order.
+    let lossNames: [String]
+    let optimizer: any Optimizer
+    let schedule: StagedSchedule
+    /// One training loader per stage (stages may change the batch size).
+    let trainLoaders: [DataLoader]
+    let valLoader: DataLoader?
+    /// The parameter-key prefixes each stage freezes.
+    let frozenPrefixes: [[String]]
+
+    init(_ run: RunSpec) throws {
+        let config = run.config
+        let at = run.locations
+        var rng = SeededRandom(seed: UInt64(truncatingIfNeeded: config.seed))
+
+        let net: any SegmentationModel
+        switch config.model.name {
+        case .unet:
+            net = UNet(inChannels: config.model.inChannels, numClasses: config.data.numClasses,
+                         baseChannels: config.model.baseC, bilinear: config.model.upsample == .bilinear, rng: &rng)
+        case .fcn, .deeplabv3:
+            throw at.error("model '\(config.model.name.rawValue)' is not available yet in this version of runexp "
+                           + "(available: unet)", at: "model.name")
+        }
+        model = net
+
+        let ignore = Int32(config.data.ignoreIndex)
+        var terms: [(weight: Float, term: any LossTerm)] = []
+        var names: [String] = []
+        if config.loss.ce > 0 {
+            terms.append((Float(config.loss.ce),
+                          CrossEntropyLoss(classWeights: config.loss.classWeights?.map(Float.init), ignoreIndex: ignore)))
+            names.append("ce")
+        }
+        if config.loss.dice > 0 {
+            terms.append((Float(config.loss.dice), DiceLoss(ignoreIndex: ignore)))
+            names.append("dice")
+        }
+        if config.loss.focal > 0 {
+            terms.append((Float(config.loss.focal),
+                          FocalLoss(gamma: Float(config.loss.focalGamma), alpha: config.loss.focalAlpha?.map(Float.init),
+                                    ignoreIndex: ignore)))
+            names.append("focal")
+        }
+        guard !terms.isEmpty else { throw at.error("the loss has no term with a positive weight", at: "loss") }
+        loss = SegmentationLoss(terms)
+        lossNames = names
+
+        let parameters = net.namedParameters()
+        let o = config.optimizer
+        do {
+            switch o.name {
+            case .sgd:
+                optimizer = try SGD(parameters, lr: o.lr, momentum: o.momentum, nesterov: o.nesterov,
+                                    weightDecay: o.weightDecay)
+            case .adam:
+                optimizer = try Adam(parameters, lr: o.lr, betas: (o.betas[0], o.betas[1]), eps: o.eps,
+                                     weightDecay: o.weightDecay)
+            case .adamw:
+                optimizer = try AdamW(parameters, lr: o.lr, betas: (o.betas[0], o.betas[1]), eps: o.eps,
+                                      weightDecay: o.weightDecay)
+            }
+        } catch {
+            throw at.error("\(error)", at: "optimizer")
+        }
+
+        let stages = config.stages.isEmpty
+            ? [StageConfig(epochs: config.schedule.epochs, batchSize: config.schedule.batchSize, lr: config.optimizer.lr)]
+            : config.stages
+        frozenPrefixes = try stages.enumerated().map { i, stage in
+            try RunSetup.prefixes(stage.freeze, model: net, at: at, path: "stages.\(i).freeze")
+        }
+
+        let (train, val) = try RunSetup.datasets(config, at: at)
+        let d = config.data
+        let transform = try TrainTransform(
+            scaleRange: d.scale.map { Float($0.lowerBound)...Float($0.upperBound) } ?? 1...1,
+            crop: d.crop.map { ImageSize(height: $0.height, width: $0.width) },
+            hflip: Float(d.hflip), vflip: Float(d.vflip),
+            mean: d.mean.map(Float.init), std: d.std.map(Float.init), ignoreIndex: ignore)
+        let seed = UInt64(truncatingIfNeeded: config.seed)
+        // drop_last as the recipe's training loader: a last batch of one image would give
+        // BatchNorm a batch too small to normalise (the loader never drops the only batch).
+        let loaders = try stages.map { stage in
+            try DataLoader(dataset: train, transform: .train(transform), seed: seed, batchSize: stage.batchSize,
+                           shuffle: true, dropLast: true)
+        }
+        trainLoaders = loaders
+        let evalTransform = try EvalTransform(mean: d.mean.map(Float.init), std: d.std.map(Float.init),
+                                              padMultiple: 16, ignoreIndex: ignore)
+        valLoader = val.count == 0 ? nil
+            : try DataLoader(dataset: val, transform: .eval(evalTransform), seed: seed, batchSize: 1,
+                             shuffle: false, dropLast: false)
+
+        let s = config.schedule
+        let decay: LearningRateSchedule.Decay
+        switch s.decay {
+        case .poly: decay = .poly(power: s.power, minLR: s.minLr)
+        case .cosine: decay = .cosine(minLR: s.minLr)
+        case .step: decay = .step(milestones: s.milestones, gamma: s.gamma)
+        case .none: decay = .none
+        }
+        let warmupShape: LearningRateSchedule.WarmupShape
+        switch s.warmup.shape {
+        case .constant: warmupShape = .constant
+        case .linear: warmupShape = .linear
+        case .cosine: warmupShape = .cosine
+        }
+        do {
+            schedule = try StagedSchedule(
+                stages: zip(stages, loaders).map { stage, loader in
+                    StagedSchedule.Stage(epochs: stage.epochs, stepsPerEpoch: loader.batchCount, baseLR: stage.lr)
+                },
+                warmupShape: s.warmup.epochs > 0 ? warmupShape : .none, warmupEpochs: Double(s.warmup.epochs),
+                warmupFactor: s.warmup.factor, decay: decay)
+        } catch {
+            throw at.error("\(error)", at: "schedule")
+        }
+    }
+
+    static let syntheticDataSeed: UInt64 = 2024
+
+    /// The key prefixes a stage's freeze list names: a model group (`encoder`) or a key prefix.
+    static func prefixes(_ names: [String], model: any SegmentationModel, at: ConfigLocations,
+                         path: String) throws -> [String] {
+        let keys = model.namedParameters().map(\.0)
+        return try names.flatMap { name -> [String] in
+            if let group = model.groups[name] { return group }
+            guard keys.contains(where: { $0 == name || $0.hasPrefix(name + ".") }) else {
+                let groups = model.groups.keys.sorted().joined(separator: ", ")
+                throw at.error("freeze: '\(name)' is neither a group of this model (\(groups)) "
+                               + "nor a prefix of its parameter names (e.g. '\(keys.first ?? "")')", at: path)
+            }
+            return [name]
+        }
+    }
+
+    /// The training and validation datasets of the config.
+    static func datasets(_ config: ExperimentConfig, at: ConfigLocations) throws -> (any Dataset, any Dataset) {
+        let d = config.data
+        switch d.dataset {
+        case .synthetic:
+            let s = d.synthetic ?? SyntheticDataConfig()
+            do {
+                // The images are the dataset, not a random choice of the run: a seed sweep must train
+                // every seed on the same data, so the generator has its own fixed seed.
+                let generator = try SyntheticFundus(size: s.size, seed: RunSetup.syntheticDataSeed,
+                                                    vesselDensity: Float(s.vesselDensity), noiseLevel: Float(s.noise),
+                                                    lesions: s.lesions)
+                let split = try SyntheticDataset.split(generator, trainCount: s.count, valCount: s.valCount,
+                                                       ignoreIndex: Int32(d.ignoreIndex))
+                return (split.train, split.val)
+            } catch {
+                throw at.error("\(error)", at: "data.synthetic")
+            }
+        case .drive, .folder, .voc:
+            throw at.error("dataset '\(d.dataset.rawValue)' cannot be read yet in this version of runexp "
+                           + "(available: synthetic)", at: "data.dataset")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Nets
+
+/// Which runs of an experiment this process trains, and where their results go.
+public struct SweepOptions: Sendable {
+    /// Folder holding one folder per experiment (`results`).
+    public var resultsRoot = "results"
+    /// Shell glob over run ids (`--only 'base_c=32,*'`).
+    public var only: String?
+    /// (I, N): train runs I, I+N, I+2N, … (0-based), so N machines split a sweep without talking.
+    public var shard: (index: Int, count: Int)?
+
+    public init(resultsRoot: String = "results", only: String? = nil, shard: (index: Int, count: Int)? = nil) {
+        self.resultsRoot = resultsRoot
+        self.only = only
+        self.shard = shard
+    }
+}
+
+/// Trains the runs of an experiment one after another, skipping finished ones and resuming
+/// interrupted ones, and keeps the sweep summary up to date.
+public final class SweepRunner {
+    public let experiment: Experiment
+    public let options: SweepOptions
+    public let reporter: ProgressReporter
+
+    public init(experiment: Experiment, options: SweepOptions, reporter: ProgressReporter = ProgressReporter()) {
+        self.experiment = experiment
+        self.options = options
+        self.reporter = reporter
+    }
+
+    public var experimentDirectory: String { options.resultsRoot + "/" + experiment.name }
+
+    public func directory(of run: RunSpec) -> String { experimentDirectory + "/" + run.directoryName }
+
+    /// The runs selected by `--only` and `--shard`, in sweep order.
+    public var selectedRuns: [RunSpec] {
+        experiment.runs.filter { run in
+            if let (i, n) = options.shard, run.index % n != i { return false }
+            if let pattern = options.only, fnmatch(pattern, run.id, 0) != 0 { return false }
+            return true
+        }
+    }
+
+    /// Checks what can only be checked by building each run (model availability, freeze
+    /// names, schedules), for every selected run, before anything trains.
+    public func validate() throws(ConfigErrors) {
+        var errors: [ConfigError] = []
+        for run in selectedRuns {
+            do {
+                _ = try RunSetup(run)
+            } catch let error as ConfigError {
+                var e = error
+                if experiment.runs.count > 1 { e.message = "run \(run.id): " + e.message }
+                if !errors.contains(where: { $0.location == e.location && $0.message.hasSuffix(error.message) }) {
+                    errors.append(e)
+                }
+            } catch {
+                errors.append(ConfigError("run \(run.id): \(error)", at: .argument(experiment.file)))
+            }
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+    }
+
+    /// Trains every selected run; returns how many failed, and whether a signal stopped the sweep.
+    public func run() throws -> (failed: Int, interrupted: Bool) {
+        let runs = selectedRuns
+        var failed = 0
+        try FileManager.default.createDirectory(atPath: experimentDirectory, withIntermediateDirectories: true)
+        for (k, run) in runs.enumerated() {
+            reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
+            let dir = directory(of: run)
+            // Done runs and diverged ones (which would diverge again) are skipped; a run that
+            // stopped on an error (a bad file, a full disk) is tried again.
+            if let status = RunStatusFile.read(dir), status.status == .done || status.isDivergence {
+                reporter.message("\(reporter.runLabel): \(status.status.rawValue)"
+                                 + (status.note.isEmpty ? "" : " (\(status.note))") + ", skipped")
+                if status.status == .failed { failed += 1 }
+                continue
+            }
+            do {
+                let outcome = try Trainer(run: run, directory: dir, reporter: reporter).train()
+                if outcome.status == .failed {
+                    failed += 1
+                    reporter.message("\(reporter.runLabel): failed: \(outcome.note)")
+                }
+                try writeSummary()
+                if outcome.interrupted {
+                    reporter.message("interrupted: checkpoint written to \(dir); run the same command to resume")
+                    return (failed, true)
+                }
+            } catch let error as ConfigError {
+                throw ConfigErrors([error])
+            } catch {
+                failed += 1
+                try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try? RunStatusFile(status: .failed, note: "\(error)", id: run.id, hash: run.hash, wallSeconds: 0)
+                    .write(to: dir)
+                reporter.message("\(reporter.runLabel): failed: \(error)")
+                try writeSummary()
+            }
+        }
+        try writeSummary()
+        return (failed, false)
+    }
+
+    /// Rewrites summary.csv and summary.md from what the run folders hold now.
+    public func writeSummary() throws {
+        let metric = experiment.runs.first?.config.eval.metric ?? .dice
+        let rows = experiment.runs.map { run -> SummaryRow in
+            let dir = directory(of: run)
+            let status = RunStatusFile.read(dir)
+            let records = (try? MetricsLog.read(dir + "/metrics.jsonl")) ?? []
+            return SummaryRow(runID: run.id, status: status?.status ?? .pending, note: status?.note ?? "",
+                              swept: run.swept.map { ($0.key, $0.text) }, records: records, score: metric.score,
+                              wallSeconds: status?.wallSeconds)
+        }
+        try SweepSummary.write(rows, title: experiment.name, to: experimentDirectory)
+    }
+}
