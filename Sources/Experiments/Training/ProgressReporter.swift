@@ -8,6 +8,9 @@ public final class ProgressReporter {
     private let live: Bool
     private let write: (String) -> Void
     private var lastDraw = Date.distantPast
+    /// Called after every optimizer step with the run's iteration count (tests use it to
+    /// interrupt a run at a chosen step).
+    public var afterStep: ((Int) -> Void)?
 
     /// `write` receives finished lines (the default prints them); the live bar goes to the
     /// terminal only, and only when `live` (standard output is a terminal by default).
@@ -16,8 +19,9 @@ public final class ProgressReporter {
         self.write = write
     }
 
-    func step(epoch: Int, of epochs: Int, batch: Int, of batches: Int, loss: Double, lr: Double,
+    func step(iteration: Int, epoch: Int, of epochs: Int, batch: Int, of batches: Int, loss: Double, lr: Double,
               imagesPerSecond: Double) {
+        afterStep?(iteration)
         guard live, Date().timeIntervalSince(lastDraw) > 0.2 || batch == batches else { return }
         lastDraw = Date()
         let width = 20, filled = batches > 0 ? width * batch / batches : 0

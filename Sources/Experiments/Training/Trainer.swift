@@ -104,7 +104,7 @@ public final class Trainer {
                     for (i, term) in value.terms.enumerated() { progress.termSums[i] += Double(term.value) }
                     progress.images += batch.count
                     let seconds = priorSeconds + Date().timeIntervalSince(epochStart)
-                    progressReporter.step(epoch: epoch, of: totalEpochs, batch: progress.batch, of: loader.batchCount,
+                    progressReporter.step(iteration: progress.iteration, epoch: epoch, of: totalEpochs, batch: progress.batch, of: loader.batchCount,
                                           loss: progress.lossSum / Double(progress.batch), lr: lr,
                                           imagesPerSecond: Double(progress.images) / max(seconds, 1e-9))
                     if Interrupt.requested {

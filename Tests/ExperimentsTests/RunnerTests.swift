@@ -1,0 +1,161 @@
+import Foundation
+import XCTest
+@testable import Experiments
+@testable import Nets
+
+/// End-to-end runs of tiny experiments on synthetic data: folders and files per run, the
+/// sweep summary, skipping finished runs, exact resume after an interruption, divergence.
+final class RunnerTests: XCTestCase {
+    var results = ""
+
+    override func setUp() {
+        results = NSTemporaryDirectory() + "runexp-runner-\(UUID().uuidString)"
+        Interrupt.reset()
+    }
+
+    override func tearDown() {
+        Interrupt.reset()
+        try? FileManager.default.removeItem(atPath: results)
+    }
+
+    /// A UNet base_c 4 on eight 64-pixel synthetic images: seconds per run in a debug build.
+    func tinyExperiment(epochs: Int = 2, extra: String = "") -> String {
+        """
+        name: tiny
+        seed: 3
+        data:
+          dataset: synthetic
+          num_classes: 2
+          crop: null
+          scale: null
+          mean: [0.5, 0.3, 0.2]
+          std: [0.2, 0.1, 0.1]
+          synthetic: {size: 64, count: 8, val_count: 2}
+        model: {name: unet, base_c: 4, upsample: bilinear}
+        loss: {ce: 1.0, dice: 1.0}
+        optimizer: {name: sgd, lr: 0.01, momentum: 0.9, weight_decay: 1.0e-4}
+        schedule: {epochs: \(epochs), batch_size: 4, warmup: {epochs: 1, factor: 1.0e-3, shape: linear}, decay: poly}
+        \(extra)
+        """
+    }
+
+    func runner(_ yaml: String, reporter: ProgressReporter = ProgressReporter(live: false, write: { _ in })) throws
+        -> SweepRunner {
+        let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))
+        return SweepRunner(experiment: experiment, options: SweepOptions(resultsRoot: results), reporter: reporter)
+    }
+
+    func testGridSweepWritesFourRunsAndASummary() throws {
+        let sweep = try runner(tinyExperiment(extra: "sweep: {model.upsample: [bilinear, transposed], seed: [0, 1]}"))
+        XCTAssertEqual(sweep.experiment.runs.map(\.id), ["upsample=bilinear,seed=0", "upsample=bilinear,seed=1",
+                                                         "upsample=transposed,seed=0", "upsample=transposed,seed=1"])
+        let (failed, interrupted) = try sweep.run()
+        XCTAssertEqual(failed, 0)
+        XCTAssertFalse(interrupted)
+        let fm = FileManager.default
+        for run in sweep.experiment.runs {
+            let dir = sweep.directory(of: run)
+            for file in ["config.yaml", "result.txt", "metrics.jsonl", "log.txt", "run.json",
+                         "checkpoints/last.safetensors", "checkpoints/best.safetensors",
+                         "checkpoints/last.resume.safetensors"] {
+                XCTAssertTrue(fm.fileExists(atPath: dir + "/" + file), "\(run.id): no \(file)")
+            }
+            let result = try String(contentsOfFile: dir + "/result.txt", encoding: .utf8)
+            XCTAssertTrue(result.hasPrefix("[epoch: 0]\ntrain_loss: "), result)
+            XCTAssertTrue(result.contains("[epoch: 1]") && result.contains("[best: epoch"), result)
+            XCTAssertEqual(try MetricsLog.read(dir + "/metrics.jsonl").count, 2)
+            // The saved config re-runs exactly this run: same hash.
+            let again = try Experiment.load(dir + "/config.yaml", options: ConfigOptions(checkPaths: false))
+            XCTAssertEqual(again.runs.map(\.hash), [run.hash])
+        }
+        let csv = try String(contentsOfFile: sweep.experimentDirectory + "/summary.csv", encoding: .utf8)
+        let rows = csv.components(separatedBy: .newlines).filter { !$0.isEmpty }
+        XCTAssertEqual(rows.count, 5, csv)
+        XCTAssertEqual(rows.dropFirst().filter { $0.contains(",done,") }.count, 4, csv)
+        XCTAssertTrue(fm.fileExists(atPath: sweep.experimentDirectory + "/summary.md"))
+        // The best checkpoint opens as a plain state dict with the UNet's keys.
+        let best = try SafeTensors.read(sweep.directory(of: sweep.experiment.runs[0]) + "/checkpoints/best.safetensors")
+        XCTAssertNotNil(best["in_conv.0.weight"])
+        XCTAssertNotNil(best["up4.conv.4.running_var"])
+    }
+
+    func testRerunningTrainsNothing() throws {
+        let yaml = tinyExperiment(epochs: 2)
+        _ = try runner(yaml).run()
+        var trained = 0
+        let reporter = ProgressReporter(live: false, write: { _ in })
+        reporter.afterStep = { _ in trained += 1 }
+        let again = try runner(yaml, reporter: reporter)
+        let metrics = again.directory(of: again.experiment.runs[0]) + "/metrics.jsonl"
+        let before = try String(contentsOfFile: metrics, encoding: .utf8)
+        _ = try again.run()
+        XCTAssertEqual(trained, 0)
+        XCTAssertEqual(try String(contentsOfFile: metrics, encoding: .utf8), before)
+    }
+
+    /// Interrupting in the middle of an epoch and resuming gives bit-identical metrics and
+    /// weights to a run that never stopped (same seed, same threads).
+    func testInterruptedRunResumesToTheSameResult() throws {
+        let yaml = tinyExperiment(epochs: 3)
+        let whole = try runner(yaml)
+        _ = try whole.run()
+        let wholeDir = whole.directory(of: whole.experiment.runs[0])
+
+        results += "-resumed"
+        let reporter = ProgressReporter(live: false, write: { _ in })
+        reporter.afterStep = { iteration in if iteration == 3 { Interrupt.request() } }  // epoch 1, batch 1 of 2
+        let first = try runner(yaml, reporter: reporter)
+        let (_, interrupted) = try first.run()
+        XCTAssertTrue(interrupted)
+        let dir = first.directory(of: first.experiment.runs[0])
+        XCTAssertEqual(RunStatusFile.read(dir)?.status, .running)
+        XCTAssertEqual(try MetricsLog.read(dir + "/metrics.jsonl").count, 1)
+        Interrupt.reset()
+        _ = try runner(yaml).run()
+        XCTAssertEqual(RunStatusFile.read(dir)?.status, .done)
+
+        let a = try MetricsLog.read(wholeDir + "/metrics.jsonl"), b = try MetricsLog.read(dir + "/metrics.jsonl")
+        XCTAssertEqual(a.map(\.trainLoss), b.map(\.trainLoss))
+        XCTAssertEqual(a.map(\.lr), b.map(\.lr))
+        XCTAssertEqual(a.map(\.scores), b.map(\.scores))
+        let wa = try SafeTensors.read(wholeDir + "/checkpoints/last.safetensors")
+        let wb = try SafeTensors.read(dir + "/checkpoints/last.safetensors")
+        XCTAssertEqual(Set(wa.keys), Set(wb.keys))
+        for (key, t) in wa { XCTAssertEqual(t.array, wb[key]?.array, key) }
+    }
+
+    func testDivergedRunIsMarkedFailedAndTheSweepGoesOn() throws {
+        let sweep = try runner(tinyExperiment(epochs: 2, extra: "sweep: {optimizer.lr: [1.0e+30, 0.01]}"))
+        let (failed, _) = try sweep.run()
+        XCTAssertEqual(failed, 1)
+        let statuses = sweep.experiment.runs.map { RunStatusFile.read(sweep.directory(of: $0)) }
+        XCTAssertEqual(statuses.map { $0?.status }, [.failed, .done])
+        XCTAssertTrue(statuses[0]?.note.hasPrefix("diverged (loss") ?? false, "\(String(describing: statuses[0]))")
+        let md = try String(contentsOfFile: sweep.experimentDirectory + "/summary.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("failed") && md.contains("diverged"), md)
+    }
+
+    func testOnlyAndShardSelectRuns() throws {
+        let yaml = tinyExperiment(extra: "sweep: {model.base_c: [4, 8], seed: [0, 1, 2]}")
+        let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))
+        let only = SweepRunner(experiment: experiment, options: SweepOptions(resultsRoot: results, only: "base_c=8,*"))
+        XCTAssertEqual(only.selectedRuns.map(\.id), ["base_c=8,seed=0", "base_c=8,seed=1", "base_c=8,seed=2"])
+        let shard = SweepRunner(experiment: experiment, options: SweepOptions(resultsRoot: results, shard: (1, 4)))
+        XCTAssertEqual(shard.selectedRuns.map(\.index), [1, 5])
+    }
+
+    func testUnknownFreezeNameIsALocatedErrorBeforeTraining() throws {
+        let yaml = tinyExperiment(extra: """
+            stages:
+              - {epochs: 1, freeze: [encoder]}
+              - {epochs: 1, freeze: [down9]}
+            """)
+        let sweep = try runner(yaml)
+        XCTAssertThrowsError(try sweep.validate()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix("tiny.yaml:17:"), text)
+            XCTAssertTrue(text.contains("'down9' is neither a group of this model"), text)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sweep.experimentDirectory))
+    }
+}
