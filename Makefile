@@ -12,7 +12,7 @@ release: setup
 
 # The main job on the built-in synthetic data.
 demo: release
-	.build/release/runexp bench --steps 3
+	.build/release/runexp experiments/quickstart.yaml
 
 test: setup
 	swift test
