@@ -1,8 +1,26 @@
 /// A network that maps an image batch to per-pixel class logits and names its parts, so
 /// that a config can freeze `encoder` or `backbone` without knowing parameter keys.
+///
+/// Models with an auxiliary head (torchvision's FCN and DeepLabV3 `aux_classifier`) expose
+/// its logits after a training-mode forward, and take its gradient in `backward`; the
+/// trainer adds the auxiliary loss with its own weight.
 public protocol SegmentationModel: Layer {
     /// Group name → the parameter-key prefixes it covers (`encoder` → `in_conv`, `down1`, …).
     var groups: [String: [String]] { get }
+    /// The auxiliary head's logits (same size as the main logits) from the last training
+    /// forward, or nil when the model has no auxiliary head (or it is switched off, or in eval).
+    var auxiliaryLogits: Tensor? { get }
+    /// Backward through the main logits and, when given, the auxiliary logits.
+    func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor
+}
+
+extension SegmentationModel {
+    public var auxiliaryLogits: Tensor? { nil }
+
+    public func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor {
+        precondition(auxiliaryGradient == nil, "\(type(of: self)) has no auxiliary head")
+        return backward(dy)
+    }
 }
 
 extension UNet: SegmentationModel {
