@@ -66,6 +66,9 @@ final class ConfigTests: XCTestCase {
     func testUnknownKeysSuggestTheClosestName() {
         XCTAssertEqual(configErrors("modle:\n  base_c: 32\n"), ["exp.yaml:1:1: unknown key 'modle'; did you mean 'model'?"])
         XCTAssertEqual(configErrors("model: {bas_c: 32}\n"), ["exp.yaml:1:9: unknown key 'bas_c' in model; did you mean 'base_c'?"])
+        // The issue's own example: a longer spelling of a key suggests the key it starts with.
+        XCTAssertEqual(configErrors("model:\n  base_channels: 32\n"),
+                       ["exp.yaml:2:3: unknown key 'base_channels' in model; did you mean 'base_c'?"])
         XCTAssertEqual(configErrors("schedule:\n  warmup: {epoch: 2}\n"),
                        ["exp.yaml:2:12: unknown key 'epoch' in schedule.warmup; did you mean 'epochs'?"])
         XCTAssertEqual(configErrors("optimizer: {zzz: 1}\n"), ["exp.yaml:1:13: unknown key 'zzz' in optimizer"])
