@@ -135,6 +135,27 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(md.contains("failed") && md.contains("diverged"), md)
     }
 
+    /// `init.checkpoint` starts a run from another run's weights (strict by default).
+    func testInitFromAnotherRunsBestCheckpoint() throws {
+        let first = try runner(tinyExperiment(epochs: 2))
+        _ = try first.run()
+        let best = first.directory(of: first.experiment.runs[0]) + "/checkpoints/best.safetensors"
+        let second = try runner(tinyExperiment(epochs: 2, extra: "init: {checkpoint: '\(best)'}")
+            .replacingOccurrences(of: "name: tiny", with: "name: tiny_finetune"))
+        _ = try second.run()
+        let log = try String(contentsOfFile: second.directory(of: second.experiment.runs[0]) + "/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("initialised from \(best)"), log)
+        XCTAssertTrue(log.contains("loaded"), log)
+
+        // A checkpoint of another architecture fails strictly, naming the mismatch.
+        let wide = try runner(tinyExperiment(epochs: 2, extra: "init: {checkpoint: '\(best)'}")
+            .replacingOccurrences(of: "base_c: 4", with: "base_c: 8").replacingOccurrences(of: "name: tiny", with: "name: wide"))
+        let (failed, _) = try wide.run()
+        XCTAssertEqual(failed, 1)
+        let status = RunStatusFile.read(wide.directory(of: wide.experiment.runs[0]))
+        XCTAssertTrue(status?.note.contains("shape mismatch") ?? false, "\(String(describing: status))")
+    }
+
     func testOnlyAndShardSelectRuns() throws {
         let yaml = tinyExperiment(extra: "sweep: {model.base_c: [4, 8], seed: [0, 1, 2]}")
         let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))
