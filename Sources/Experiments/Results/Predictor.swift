@@ -1,0 +1,92 @@
+import Nets
+
+/// One image's segmentation: its class ids and the image as the model read it (8-bit, before
+/// normalisation), for drawing overlays.
+public struct Prediction: Sendable {
+    /// Class ids, one image (n = 1) of the input's size.
+    public let classes: LabelMap
+    /// The input converted to the colour model the network takes (see `Predictor.colorModel`).
+    public let image: Image
+}
+
+/// A trained network ready to segment images the way evaluation does: the run's config builds
+/// the model (`ModelFactory`), its checkpoint is loaded strictly, and each image is normalised
+/// with the config's mean/std, padded at the bottom/right to a multiple of 16, run in eval mode,
+/// and its argmax cropped back to the image's size.
+///
+/// Use from one thread: the model keeps per-call state.
+public final class Predictor {
+    public let config: ExperimentConfig
+    public let model: any SegmentationModel
+    /// What every input is converted to: gray for `in_channels: 1`, RGB for 3 (gray+alpha and
+    /// RGBA for 2 and 4), as Pillow's `convert` would.
+    public let colorModel: Image.ColorModel
+    let transform: EvalTransform
+
+    /// The model of `config` with the weights of `checkpoint`; throws a `ConfigError` for a
+    /// model or channel count it cannot run, and the checkpoint's one-line error when the file
+    /// is missing, unreadable, or its keys or shapes do not match the model.
+    public init(config: ExperimentConfig, at: ConfigLocations, checkpoint: String) throws {
+        let models: [Int: Image.ColorModel] = [1: .gray, 2: .grayAlpha, 3: .rgb, 4: .rgba]
+        guard let colorModel = models[config.model.inChannels] else {
+            throw at.error("in_channels is \(config.model.inChannels), but images have 1 (gray), 2, 3 (RGB) "
+                           + "or 4 (RGBA) channels", at: "model.in_channels")
+        }
+        let model = try ModelFactory.makeModel(config, at: at)
+        try model.load(from: checkpoint, strict: true)
+        model.setTraining(false)
+        self.config = config
+        self.model = model
+        self.colorModel = colorModel
+        transform = try EvalTransform(mean: config.data.mean.map(Float.init), std: config.data.std.map(Float.init),
+                                      padMultiple: 16, ignoreIndex: Int32(config.data.ignoreIndex))
+    }
+
+    /// Decodes the image at `path` and segments it; errors name the file.
+    public func predict(file path: String) throws -> Prediction {
+        try predict(ImageCodec.read(path), name: path)
+    }
+
+    /// Segments `image` (any colour model; converted to `colorModel`); `name` names it in errors.
+    public func predict(_ image: Image, name: String = "image") throws -> Prediction {
+        let input = image.converted(to: colorModel)
+        let sample = Sample(height: input.height, width: input.width, channels: input.channels, bytes: input.samples,
+                            label: [Int32](repeating: transform.ignoreIndex, count: input.width * input.height),
+                            name: name)
+        let batch = try Batch(collating: [transform.apply(sample)], indices: [0], padMultiple: transform.padMultiple,
+                              ignoreIndex: transform.ignoreIndex)
+        let logits = model.forward(batch.images)
+        return Prediction(classes: batch.unpadded(Predictor.argmax(logits), item: 0), image: input)
+    }
+
+    /// The class of highest logit at every pixel of `logits` (N×C×H×W, either layout); ties go
+    /// to the lower class id, as `torch.argmax` does.
+    public static func argmax(_ logits: Tensor) -> LabelMap {
+        precondition(logits.shape.count == 4 && logits.c >= 1, "argmax: logits \(logits.shape)")
+        let classes = logits.c, plane = logits.h * logits.w, pixels = logits.n * plane
+        var out = [Int32](repeating: 0, count: pixels)
+        let src = logits.data
+        out.withUnsafeMutableBufferPointer { dst in
+            let dst = dst.baseAddress!
+            parallelChunks(pixels, minChunk: 16_384) { lo, hi in
+                for p in lo..<hi {
+                    // NHWC keeps a pixel's scores adjacent; plain NCHW puts them a plane apart.
+                    let base: UnsafeMutablePointer<Float>, stride: Int
+                    if logits.layout == .nhwc {
+                        (base, stride) = (src + p * classes, 1)
+                    } else {
+                        (base, stride) = (src + (p / plane) * plane * classes + p % plane, plane)
+                    }
+                    var best = 0
+                    var top = base[0]
+                    for c in 1..<classes where base[c * stride] > top {
+                        top = base[c * stride]
+                        best = c
+                    }
+                    dst[p] = Int32(best)
+                }
+            }
+        }
+        return LabelMap(n: logits.n, h: logits.h, w: logits.w, values: out)
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Nets
+
+/// `runexp predict`: segments image files with a trained run's checkpoint.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment images with a trained checkpoint; writes class-id and overlay PNGs.",
+        discussion: """
+            For each image, writes OUT/<stem>.png, a palette PNG whose pixel values are the class ids \
+            (shown in the VOC colours), and OUT/<stem>_overlay.png, the prediction over the image. \
+            The model and its normalisation come from the run's config.yaml, looked for two folders \
+            above the checkpoint unless --config names it. Images are segmented at full size, as in \
+            evaluation. An image that cannot be read is reported and skipped, and the exit status is \
+            then 1; config errors exit with status 2.
+
+            Example:
+              runexp predict --out predictions fundus1.png fundus2.jpg \\
+                --checkpoint results/quickstart/run@1a2b3c4d/checkpoints/best.safetensors
+            """)
+
+    @Option(help: ArgumentHelp("The model weights, e.g. RUN_DIR/checkpoints/best.safetensors.", valueName: "file"))
+    var checkpoint: String
+    @Option(help: ArgumentHelp("The run's config (default: RUN_DIR/config.yaml, two folders above --checkpoint).",
+                               valueName: "file"))
+    var config: String?
+    @Option(help: ArgumentHelp("Folder for the PNGs (created when missing).", valueName: "dir")) var out: String
+    @Option(help: "Threads (default: the config's `threads`, else OMP_NUM_THREADS, else all cores).") var threads: Int?
+    @Argument(help: ArgumentHelp("Images to segment (PNG, JPEG, TIFF, GIF).", valueName: "image")) var images: [String]
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// `config.yaml` of the run folder holding `checkpoints/<file>`.
+    var configPath: String {
+        config ?? URL(fileURLWithPath: checkpoint).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config.yaml").path
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: checkpoint) else {
+            CommandErrors.print("\(checkpoint): checkpoint not found")
+            throw ExitCode(1)
+        }
+        if config == nil && !FileManager.default.fileExists(atPath: configPath) {
+            CommandErrors.print("\(configPath): no config.yaml in the checkpoint's run folder; give the run's config with --config")
+            throw ExitCode(2)
+        }
+        // The data folder of the training machine need not exist where predictions are made.
+        let experiment = try CommandErrors.loadingConfig {
+            try Experiment.load(configPath, options: ConfigOptions(checkPaths: false))
+        }
+        let run = experiment.runs[0]
+        if experiment.runs.count > 1 {
+            CommandErrors.print("note: \(configPath) has \(experiment.runs.count) runs; using the first (\(run.id)). "
+                                + "Give the run's own config.yaml to be sure it matches the checkpoint.")
+        }
+        if let n = threads ?? (run.config.threads > 0 ? run.config.threads : nil) { Threads.set(n) }
+        let predictor: Predictor
+        do {
+            predictor = try CommandErrors.loadingConfig {
+                try Predictor(config: run.config, at: run.locations, checkpoint: checkpoint)
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let error as StateDict.LoadError {
+            CommandErrors.print("\(error) (does \(configPath) describe the run that wrote this checkpoint?)")
+            throw ExitCode(1)
+        } catch {
+            CommandErrors.print("\(error)")
+            throw ExitCode(1)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            CommandErrors.print("\(out): cannot create the output folder: \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+
+        var written: [String: String] = [:]  // output stem → input, to catch two inputs with one stem
+        var failed = 0
+        let ignore = Int32(run.config.data.ignoreIndex)
+        for path in images {
+            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            do {
+                if let other = written[stem] {
+                    throw ImageError(path, "its outputs would overwrite those of \(other) (same name '\(stem)'); rename one")
+                }
+                let prediction = try predictor.predict(file: path)
+                try ImageCodec.writePNG(PredictionImages.classImage(prediction.classes), to: "\(out)/\(stem).png")
+                try ImageCodec.writePNG(PredictionImages.overlay(prediction.image, classes: prediction.classes,
+                                                                 ignoreIndex: ignore),
+                                        to: "\(out)/\(stem)_overlay.png")
+                written[stem] = path
+                print("\(path) → \(out)/\(stem).png, \(out)/\(stem)_overlay.png")
+            } catch let error as ImageError {
+                CommandErrors.print("\(error)")  // already starts with the file's path
+                failed += 1
+            } catch {
+                CommandErrors.print("\(path): \(error)")
+                failed += 1
+            }
+        }
+        if failed > 0 {
+            CommandErrors.print("\(failed) of \(images.count) image\(images.count == 1 ? "" : "s") failed")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import XCTest
+@testable import Experiments
+@testable import Nets
+
+/// The `predict` and `data` commands, run as the built `runexp` binary (skipped when the
+/// binary is not beside the test bundle): files written, exit statuses, and results equal to
+/// the library's evaluation path on the same pixels.
+final class CommandLineTests: XCTestCase {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func binary() throws -> String {
+        let path = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("runexp").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("no runexp binary at \(path)") }
+        return path
+    }
+
+    func runexp(_ arguments: [String], in directory: String) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMP_NUM_THREADS"] = "2"
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting, so a full pipe cannot block the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporaryFolder() throws -> String {
+        let path = NSTemporaryDirectory() + "runexp-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    static let tinyYAML = """
+        name: tiny
+        seed: 3
+        data:
+          dataset: synthetic
+          num_classes: 2
+          crop: null
+          scale: null
+          mean: [0.5, 0.3, 0.2]
+          std: [0.2, 0.1, 0.1]
+          synthetic: {size: 72, count: 4, val_count: 2}
+        model: {name: unet, base_c: 4, upsample: bilinear}
+        schedule: {epochs: 2, batch_size: 2}
+        """
+
+    func testPredictWritesClassAndOverlayPNGsAndReportsBadImages() throws {
+        _ = try binary()
+        let dir = try temporaryFolder()
+        // A run folder as the trainer leaves it; the checkpoint holds weights of another seed
+        // than the config's, so a prediction that ignored it would differ.
+        let run = try Experiment.parse(Self.tinyYAML, file: "tiny.yaml", options: ConfigOptions(checkPaths: false)).runs[0]
+        let runDir = dir + "/results/tiny/run@\(run.hash)"
+        try FileManager.default.createDirectory(atPath: runDir + "/checkpoints", withIntermediateDirectories: true)
+        try run.configYAML.write(toFile: runDir + "/config.yaml", atomically: true, encoding: .utf8)
+        var other = run.config
+        other.seed = 7
+        let model = try ModelFactory.makeModel(other, at: run.locations)
+        let generator = try SyntheticFundus(size: 72, seed: RunSetup.syntheticDataSeed)
+        let (_, val) = try SyntheticDataset.split(generator, trainCount: 4, valCount: 1)
+        let loader = try DataLoader(dataset: val, transform: .eval(EvalTransform(mean: [0.5, 0.3, 0.2], std: [0.2, 0.1, 0.1])),
+                                    seed: 0, batchSize: 1, shuffle: false)
+        try PredictionTests.balance(model, on: loader.batch([0], epoch: 0).images)
+        try model.save(to: runDir + "/checkpoints/best.safetensors")
+
+        try SyntheticDataset.export(generator, indices: 4..<5, to: dir + "/data")
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: dir + "/broken.png"))
+        let result = try runexp(["predict", "--checkpoint", "results/tiny/run@\(run.hash)/checkpoints/best.safetensors",
+                                 "data/images/synthetic_0004.png", "broken.png", "missing.jpg", "--out", "pred"], in: dir)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let errors = result.stderr.split(separator: "\n")
+        XCTAssertEqual(errors.count, 3, result.stderr)
+        XCTAssertTrue(errors[0].hasPrefix("broken.png: "), result.stderr)
+        XCTAssertTrue(errors[1].hasPrefix("missing.jpg: "), result.stderr)
+        XCTAssertEqual(errors[2], "2 of 3 images failed")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/pred").sorted(),
+                       ["synthetic_0004.png", "synthetic_0004_overlay.png"])
+
+        // Expected: the model on the validation sample through the evaluation loader
+        // (normalise, pad 72 → 80, eval forward), argmax written out here.
+        model.setTraining(false)
+        let logits = model.forward(try loader.batch([0], epoch: 0).images)
+        let classes = try ImageCodec.read(dir + "/pred/synthetic_0004.png")
+        let overlay = try ImageCodec.read(dir + "/pred/synthetic_0004_overlay.png")
+        XCTAssertEqual([classes.width, classes.height, overlay.width, overlay.height], [72, 72, 72, 72])
+        XCTAssertEqual(classes.colorModel, .indexed)
+        XCTAssertEqual(overlay.colorModel, .rgb)
+        let labels = try XCTUnwrap(classes.labelValues())
+        let image = generator.sample(4).image
+        var vessel = 0
+        for y in 0..<72 {
+            for x in 0..<72 {
+                let o = logits.offset(0, 0, y, x), p = y * 72 + x
+                let expected: Int32 = logits.data[o + 1] > logits.data[o] ? 1 : 0
+                XCTAssertEqual(labels[p], expected, "class at \(x),\(y)")
+                let shown = (0..<3).map { overlay[x: x, y: y, c: $0] }
+                let input = Array(image[3 * p..<3 * p + 3])
+                if expected == 0 {
+                    XCTAssertEqual(shown, input)
+                } else {
+                    vessel += 1
+                    XCTAssertEqual(shown, zip(input, [128, 0, 0]).map { UInt8((Int($0) + $1 + 1) / 2) })
+                }
+            }
+        }
+        XCTAssertTrue(vessel > 0 && vessel < 72 * 72, "both classes predicted: \(vessel)")
+    }
+
+    func testPredictFailsEarlyOnMissingCheckpointOrBadConfig() throws {
+        let dir = try temporaryFolder()
+        let missing = try runexp(["predict", "--checkpoint", "nope/checkpoints/best.safetensors", "a.png", "--out", "p"], in: dir)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "nope/checkpoints/best.safetensors: checkpoint not found\n")
+
+        try FileManager.default.createDirectory(atPath: dir + "/run/checkpoints", withIntermediateDirectories: true)
+        try Data([0]).write(to: URL(fileURLWithPath: dir + "/run/checkpoints/best.safetensors"))
+        let noConfig = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "a.png", "--out", "p"], in: dir)
+        XCTAssertEqual(noConfig.status, 2)
+        XCTAssertTrue(noConfig.stderr.contains("no config.yaml"), noConfig.stderr)
+
+        try "model: {name: unet, base_c: -1}\n".write(toFile: dir + "/run/config.yaml", atomically: true, encoding: .utf8)
+        let badConfig = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "a.png", "--out", "p"], in: dir)
+        XCTAssertEqual(badConfig.status, 2)
+        XCTAssertTrue(badConfig.stderr.hasPrefix(dir + "/run/config.yaml:1:"), badConfig.stderr)
+
+        try Self.tinyYAML.write(toFile: dir + "/run/config.yaml", atomically: true, encoding: .utf8)
+        let badCheckpoint = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "a.png", "--out", "p"],
+                                       in: dir)
+        XCTAssertEqual(badCheckpoint.status, 1)
+        XCTAssertTrue(badCheckpoint.stderr.hasPrefix("run/checkpoints/best.safetensors: "), badCheckpoint.stderr)
+        XCTAssertEqual(badCheckpoint.stderr.split(separator: "\n").count, 1, badCheckpoint.stderr)
+    }
+
+    func testDataSyntheticAndStats() throws {
+        _ = try binary()
+        let dir = try temporaryFolder()
+        let written = try runexp(["data", "synthetic", "--out", "set", "--size", "64", "--count", "2", "--seed", "9"], in: dir)
+        XCTAssertEqual(written.status, 0, written.stderr)
+        let generator = try SyntheticFundus(size: 64, seed: 9, lesions: false)
+        for i in 0..<2 {
+            XCTAssertEqual(try ImageCodec.read("\(dir)/set/images/synthetic_000\(i).png").samples, generator.sample(i).image)
+            XCTAssertEqual(try ImageCodec.read("\(dir)/set/masks/synthetic_000\(i).png").labelValues(),
+                           try SyntheticDataset(generator: generator, indices: 0..<2).sample(i).label)
+        }
+        XCTAssertEqual(try runexp(["data", "synthetic", "--out", "x", "--size", "8"], in: dir).status, 64,
+                       "a size out of range is a usage error")
+
+        try Self.tinyYAML.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let run = try Experiment.parse(Self.tinyYAML, file: "tiny.yaml", options: ConfigOptions(checkPaths: false)).runs[0]
+        for labelledOnly in [false, true] {
+            let stats = try runexp(["data", "stats", "tiny.yaml"] + (labelledOnly ? ["--labelled-only"] : []), in: dir)
+            XCTAssertEqual(stats.status, 0, stats.stderr)
+            let expected = try ChannelStatistics(ChannelStatistics.trainingDataset(run.config, at: run.locations),
+                                                 labelledOnly: labelledOnly)
+            let lines = stats.stdout.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.count, 3, stats.stdout)
+            XCTAssertTrue(lines[0].hasPrefix("# synthetic training set of tiny.yaml: 4 images"), lines[0])
+            // The YAML lines parse back, through the config reader, to the statistics at 4 digits.
+            let yaml = Self.tinyYAML.replacingOccurrences(of: "  mean: [0.5, 0.3, 0.2]\n  std: [0.2, 0.1, 0.1]\n",
+                                                          with: "  " + lines[1] + "\n  " + lines[2] + "\n")
+            let config = try Experiment.parse(yaml, options: ConfigOptions(checkPaths: false)).runs[0].config
+            for k in 0..<3 {
+                XCTAssertEqual(config.data.mean[k], expected.mean[k], accuracy: 5e-4 * expected.mean[k])
+                XCTAssertEqual(config.data.std[k], expected.std[k], accuracy: 5e-4 * expected.std[k])
+            }
+        }
+        let bad = try runexp(["data", "stats", "tiny.yaml", "--set", "data.num_classes=1"], in: dir)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.hasPrefix("--set data.num_classes=1: "), bad.stderr)
+    }
+}
