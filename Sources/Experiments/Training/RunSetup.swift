@@ -23,17 +23,8 @@ struct RunSetup {
     init(_ run: RunSpec) throws {
         let config = run.config
         let at = run.locations
-        var rng = SeededRandom(seed: UInt64(truncatingIfNeeded: config.seed))
 
-        let net: any SegmentationModel
-        switch config.model.name {
-        case .unet:
-            net = UNet(inChannels: config.model.inChannels, numClasses: config.data.numClasses,
-                         baseChannels: config.model.baseC, bilinear: config.model.upsample == .bilinear, rng: &rng)
-        case .fcn, .deeplabv3:
-            throw at.error("model '\(config.model.name.rawValue)' is not available yet in this version of runexp "
-                           + "(available: unet)", at: "model.name")
-        }
+        let net = try ModelFactory.makeModel(config, at: at)
         model = net
 
         let ignore = Int32(config.data.ignoreIndex)

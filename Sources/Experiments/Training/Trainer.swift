@@ -138,6 +138,8 @@ public final class Trainer {
                         bestScore = score
                         try model.save(to: Checkpoint.bestPath(directory),
                                        metadata: metadata.merging(["epoch": "\(epoch)"]) { $1 })
+                        // previews/ always shows what best.safetensors predicts.
+                        try ValidationPreviews.write(model: model, loader: setup.valLoader!, directory: directory)
                     }
                     try ResultFile.write(records, to: resultPath)
                 }
