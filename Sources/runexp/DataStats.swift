@@ -11,8 +11,10 @@ struct DataStats: ParsableCommand {
         discussion: """
             Reads every training image of the experiment's dataset (scaled to [0, 1], before \
             augmentation) and prints `mean:` and `std:` lines to paste into its data: section. \
-            With --labelled-only, pixels labelled ignore_index (e.g. outside DRIVE's field of view) \
-            are left out. Config errors exit with status 2.
+            By default each image's mean and std are averaged, as the PyTorch DRIVE recipe computed \
+            its numbers; --pooled treats all pixels as one population instead. With --labelled-only, \
+            pixels labelled ignore_index (e.g. outside DRIVE's field of view) are left out. \
+            Config errors exit with status 2.
 
             Example:
               runexp data stats experiments/drive_unet.yaml --labelled-only
@@ -23,6 +25,7 @@ struct DataStats: ParsableCommand {
                                                          valueName: "key=value"))
     var overrides: [String] = []
     @Flag(help: "Count only pixels whose label is not the ignore index.") var labelledOnly = false
+    @Flag(help: "Statistics of all pixels together instead of the average of per-image statistics.") var pooled = false
     @Option(help: "Threads (default: OMP_NUM_THREADS, else all cores).") var threads: Int?
 
     func validate() throws {
@@ -37,19 +40,19 @@ struct DataStats: ParsableCommand {
             CommandErrors.print("note: \(file) has \(experiment.runs.count) runs; measuring the first (\(run.id))")
         }
         let dataset = try CommandErrors.loadingConfig {
-            try ChannelStatistics.trainingDataset(run.config, at: run.locations)
+            try DatasetStatistics.trainingDataset(run.config, at: run.locations)
         }
-        let stats: ChannelStatistics
+        let stats: (mean: [Double], std: [Double])
         do {
-            stats = try ChannelStatistics(dataset, labelledOnly: labelledOnly,
-                                          ignoreIndex: Int32(run.config.data.ignoreIndex))
+            stats = try DatasetStatistics.meanStd(dataset, ignoreIndex: labelledOnly ? Int32(run.config.data.ignoreIndex) : nil,
+                                                  method: pooled ? .pooled : .perImage)
         } catch {
             CommandErrors.print("\(error)")
             throw ExitCode(1)
         }
-        let which = labelledOnly ? "labelled pixels" : "pixels"
-        print("# \(run.config.data.dataset.rawValue) training set of \(file): \(stats.images) images, "
-              + "\(stats.pixels) \(which) per channel")
+        let which = labelledOnly ? "labelled pixels" : "all pixels"
+        print("# \(run.config.data.dataset.rawValue) training set of \(file): \(dataset.count) images, \(which), "
+              + (pooled ? "pooled" : "per-image average"))
         print("mean: " + Self.list(stats.mean))
         print("std: " + Self.list(stats.std))
         if stats.std.contains(0) {

@@ -165,10 +165,10 @@ final class CommandLineTests: XCTestCase {
         try Self.tinyYAML.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
         let run = try Experiment.parse(Self.tinyYAML, file: "tiny.yaml", options: ConfigOptions(checkPaths: false)).runs[0]
         for labelledOnly in [false, true] {
-            let stats = try runexp(["data", "stats", "tiny.yaml"] + (labelledOnly ? ["--labelled-only"] : []), in: dir)
+            let stats = try runexp(["data", "stats", "tiny.yaml", "--pooled"] + (labelledOnly ? ["--labelled-only"] : []), in: dir)
             XCTAssertEqual(stats.status, 0, stats.stderr)
-            let expected = try ChannelStatistics(ChannelStatistics.trainingDataset(run.config, at: run.locations),
-                                                 labelledOnly: labelledOnly)
+            let expected = try DatasetStatistics.meanStd(DatasetStatistics.trainingDataset(run.config, at: run.locations),
+                                                         ignoreIndex: labelledOnly ? 255 : nil, method: .pooled)
             let lines = stats.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines.count, 3, stats.stdout)
             XCTAssertTrue(lines[0].hasPrefix("# synthetic training set of tiny.yaml: 4 images"), lines[0])

@@ -236,7 +236,7 @@ final class PredictionTests: XCTestCase {
         func sample(_ index: Int) throws -> Sample { samples[index] }
     }
 
-    func testChannelStatisticsMatchADirectSum() throws {
+    func testPooledStatisticsMatchADirectSum() throws {
         var rng = SeededRandom(seed: 12)
         var samples: [Sample] = []
         for (h, w) in [(3, 4), (5, 2), (1, 7)] {
@@ -249,7 +249,7 @@ final class PredictionTests: XCTestCase {
         }
         let dataset = ListDataset(samples: samples)
         for labelledOnly in [false, true] {
-            let stats = try ChannelStatistics(dataset, labelledOnly: labelledOnly)
+            let stats = try DatasetStatistics.meanStd(dataset, ignoreIndex: labelledOnly ? 255 : nil, method: .pooled)
             for k in 0..<2 {
                 var values: [Double] = []
                 for s in samples {
@@ -259,27 +259,25 @@ final class PredictionTests: XCTestCase {
                 }
                 let mean = values.reduce(0, +) / Double(values.count)
                 let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
-                XCTAssertEqual(stats.pixels, values.count)
                 // Double sums of a few dozen values: agreement to ~1e-15 relative.
                 XCTAssertEqual(stats.mean[k], mean, accuracy: 1e-12 * abs(mean), "mean \(k), labelledOnly \(labelledOnly)")
                 XCTAssertEqual(stats.std[k], std, accuracy: 1e-12 * std, "std \(k), labelledOnly \(labelledOnly)")
             }
-            XCTAssertEqual(stats.images, 3)
         }
-        XCTAssertLessThan(try ChannelStatistics(dataset, labelledOnly: true).std[0], 0.05)
+        XCTAssertLessThan(try DatasetStatistics.meanStd(dataset, ignoreIndex: 255, method: .pooled).std[0], 0.05)
 
         // Closed form: half zeros, half ones → mean 1/2, std 1/2 exactly.
         let binary = ListDataset(samples: [Sample(height: 2, width: 2, channels: 1, image: [0, 1, 1, 0], label: [0, 0, 0, 0]),
                                            Sample(height: 1, width: 2, channels: 1, image: [1, 0], label: [0, 0])])
-        let b = try ChannelStatistics(binary)
+        let b = try DatasetStatistics.meanStd(binary, ignoreIndex: nil, method: .pooled)
         XCTAssertEqual(b.mean, [0.5])
         XCTAssertEqual(b.std, [0.5])
 
         let mixed = ListDataset(samples: [samples[0], Sample(height: 1, width: 1, channels: 3, image: [0, 0, 0], label: [0])])
-        XCTAssertThrowsError(try ChannelStatistics(mixed)) { error in
-            XCTAssertTrue("\(error)".contains("same channels"), "\(error)")
+        XCTAssertThrowsError(try DatasetStatistics.meanStd(mixed, ignoreIndex: nil)) { error in
+            XCTAssertTrue("\(error)".contains("channel"), "\(error)")
         }
         let ignored = ListDataset(samples: [Sample(height: 1, width: 2, channels: 1, image: [0, 1], label: [255, 255])])
-        XCTAssertThrowsError(try ChannelStatistics(ignored, labelledOnly: true))
+        XCTAssertThrowsError(try DatasetStatistics.meanStd(ignored, ignoreIndex: 255))
     }
 }

@@ -96,3 +96,11 @@ public enum DatasetStatistics {
         }
     }
 }
+
+extension DatasetStatistics {
+    /// The training dataset of a config, as a run trains on it (before augmentation); throws the
+    /// config error a run would for a dataset that cannot be read.
+    public static func trainingDataset(_ config: ExperimentConfig, at: ConfigLocations) throws -> any Dataset {
+        try RunSetup.datasets(config, at: at).0
+    }
+}
