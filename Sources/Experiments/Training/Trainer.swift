@@ -120,6 +120,8 @@ public final class Trainer {
                     }
                 }
 
+                // Throughput counts training only; the epoch's seconds include evaluation.
+                let trainSeconds = priorSeconds + Date().timeIntervalSince(epochStart)
                 let isLast = epoch == totalEpochs - 1
                 let evaluate = setup.valLoader != nil && ((epoch + 1) % config.eval.every == 0 || isLast)
                 let scores = evaluate ? try self.evaluate(model, setup.valLoader!, config) : nil
@@ -129,7 +131,7 @@ public final class Trainer {
                     epoch: epoch, trainLoss: progress.lossSum / n,
                     losses: Dictionary(uniqueKeysWithValues: zip(setup.lossNames, progress.termSums.map { $0 / n })),
                     lr: setup.schedule.lr(at: progress.iteration), scores: scores,
-                    imagesPerSecond: Double(progress.images) / max(seconds, 1e-9), seconds: seconds)
+                    imagesPerSecond: Double(progress.images) / max(trainSeconds, 1e-9), seconds: seconds)
                 try metrics.append(record)
                 records.append(record)
                 if let scores {
