@@ -1,0 +1,121 @@
+/// ResNet's basic residual block (He et al., 2016), torchvision's `BasicBlock` with the same
+/// module names: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), two 3×3 convolutions,
+/// the first carrying the stride; resnet18 and resnet34 are built from it.
+///
+/// Unlike torchvision, which refuses dilation here, both 3×3 convolutions take the block's
+/// dilation (padding = dilation, so the size is kept), as Dilated Residual Networks (Yu et al.,
+/// 2017) and segmentation_models_pytorch do: that is what lets resnet18/34 serve as output
+/// stride 8 or 16 backbones for FCN and DeepLabV3 (tools/reference/resnet.py builds the same).
+public final class BasicBlock: Module, Layer {
+    public static let expansion = 1
+    public let conv1: Conv2d
+    public let bn1: BatchNorm2d
+    public let relu: ReLU
+    public let conv2: Conv2d
+    public let bn2: BatchNorm2d
+    public let downsample: Sequential?
+
+    public init(_ inplanes: Int, _ planes: Int, stride: Int = 1, dilation: Int = 1, downsample: Sequential? = nil,
+                rng: inout SeededRandom) {
+        conv1 = Conv2d(inplanes, planes, kernelSize: 3, stride: stride, padding: dilation, dilation: dilation,
+                       bias: false, rng: &rng)
+        bn1 = BatchNorm2d(planes, fusedReLU: true)
+        // The ReLUs after bn1 (and bn2 in Bottleneck) run fused into the BatchNorm; only the closing
+        // one, after the add, is a layer of its own, in place since the sum is a fresh tensor.
+        relu = ReLU(inplace: true)
+        conv2 = Conv2d(planes, planes, kernelSize: 3, padding: dilation, dilation: dilation, bias: false, rng: &rng)
+        bn2 = BatchNorm2d(planes)
+        self.downsample = downsample
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let out = bn2.forward(conv2.forward(bn1.forward(conv1.forward(x))))
+        return relu.forward(residualAdd(out, downsample?.forward(x) ?? x))
+    }
+
+    /// The sum's gradient feeds both branches unchanged (`residualAddBackward` returns one tensor
+    /// twice). Only a standalone ReLU writes into its incoming gradient, and the closing one runs
+    /// before the split; Conv2d and BatchNorm2d only read theirs, so no copy is needed.
+    public func backward(_ dy: Tensor) -> Tensor {
+        let (dMain, dShortcut) = residualAddBackward(relu.backward(dy))
+        let dx = conv1.backward(bn1.backward(conv2.backward(bn2.backward(dMain))))
+        dx.add(downsample?.backward(dShortcut) ?? dShortcut)
+        return dx
+    }
+}
+
+/// ResNet's bottleneck block, torchvision's `Bottleneck` (ResNet v1.5: the stride sits on the
+/// 3×3 convolution, not the first 1×1) with the same module names:
+/// relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x)), a 1×1 reduction to
+/// `planes`, a 3×3 (strided or dilated), and a 1×1 expansion to 4·planes; resnet50/101/152.
+public final class Bottleneck: Module, Layer {
+    public static let expansion = 4
+    public let conv1: Conv2d
+    public let bn1: BatchNorm2d
+    public let conv2: Conv2d
+    public let bn2: BatchNorm2d
+    public let conv3: Conv2d
+    public let bn3: BatchNorm2d
+    public let relu: ReLU
+    public let downsample: Sequential?
+
+    public init(_ inplanes: Int, _ planes: Int, stride: Int = 1, dilation: Int = 1, downsample: Sequential? = nil,
+                rng: inout SeededRandom) {
+        conv1 = Conv2d(inplanes, planes, kernelSize: 1, bias: false, rng: &rng)
+        bn1 = BatchNorm2d(planes, fusedReLU: true)
+        conv2 = Conv2d(planes, planes, kernelSize: 3, stride: stride, padding: dilation, dilation: dilation,
+                       bias: false, rng: &rng)
+        bn2 = BatchNorm2d(planes, fusedReLU: true)
+        conv3 = Conv2d(planes, planes * Bottleneck.expansion, kernelSize: 1, bias: false, rng: &rng)
+        bn3 = BatchNorm2d(planes * Bottleneck.expansion)
+        relu = ReLU(inplace: true)
+        self.downsample = downsample
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        var out = bn1.forward(conv1.forward(x))
+        out = bn2.forward(conv2.forward(out))
+        out = bn3.forward(conv3.forward(out))
+        return relu.forward(residualAdd(out, downsample?.forward(x) ?? x))
+    }
+
+    /// As in `BasicBlock.backward`: one gradient tensor feeds both branches, safely, because
+    /// nothing after the closing ReLU's backward writes into its input gradient.
+    public func backward(_ dy: Tensor) -> Tensor {
+        let (dMain, dShortcut) = residualAddBackward(relu.backward(dy))
+        var d = conv3.backward(bn3.backward(dMain))
+        d = conv2.backward(bn2.backward(d))
+        let dx = conv1.backward(bn1.backward(d))
+        dx.add(downsample?.backward(dShortcut) ?? dShortcut)
+        return dx
+    }
+}
+
+/// torchvision's `ResNet._make_layer`: `blocks` blocks of `planes`, the first one strided (or,
+/// with `dilate`, dilated instead) and given a 1×1 conv + BatchNorm shortcut when the shape changes.
+///
+/// Returns the stage and the channel count and dilation the next stage starts from. As in
+/// torchvision, the first block of a dilated stage keeps the previous dilation and the others use
+/// the new one (dilation × stride).
+func makeResNetStage(bottleneck: Bool, inplanes: Int, planes: Int, blocks: Int, stride: Int, dilate: Bool,
+                     dilation: Int, rng: inout SeededRandom) -> (stage: Sequential, channels: Int, dilation: Int) {
+    let expansion = bottleneck ? Bottleneck.expansion : BasicBlock.expansion
+    let newDilation = dilate ? dilation * stride : dilation
+    let stride = dilate ? 1 : stride
+    let outChannels = planes * expansion
+    var downsample: Sequential?
+    if stride != 1 || inplanes != outChannels {
+        downsample = Sequential(Conv2d(inplanes, outChannels, kernelSize: 1, stride: stride, bias: false, rng: &rng),
+                                BatchNorm2d(outChannels))
+    }
+    func block(_ inplanes: Int, stride: Int, dilation: Int, downsample: Sequential?) -> any Layer {
+        bottleneck
+            ? Bottleneck(inplanes, planes, stride: stride, dilation: dilation, downsample: downsample, rng: &rng)
+            : BasicBlock(inplanes, planes, stride: stride, dilation: dilation, downsample: downsample, rng: &rng)
+    }
+    var layers = [block(inplanes, stride: stride, dilation: dilation, downsample: downsample)]
+    for _ in 1..<max(blocks, 1) {
+        layers.append(block(outChannels, stride: 1, dilation: newDilation, downsample: nil))
+    }
+    return (Sequential(layers), outChannels, newDilation)
+}

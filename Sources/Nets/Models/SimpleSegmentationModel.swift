@@ -1,0 +1,138 @@
+/// torchvision's `_SimpleSegmentationModel`, the shape FCN and DeepLabV3 share: a ResNet
+/// `backbone`, a `classifier` head on layer4 whose logits are upsampled bilinearly
+/// (align_corners=False) to the input size, and an optional `aux_classifier` (FCNHead) on layer3
+/// for the auxiliary loss. Keys: `backbone.conv1.weight`, `classifier.4.bias`, `aux_classifier.0.weight`.
+///
+/// The auxiliary logits are computed in training forwards only (torchvision also computes
+/// them in eval, where nothing uses them).
+public class SimpleSegmentationModel: Module, SegmentationModel {
+    public let backbone: ResNet
+    public let classifier: Sequential
+    public let aux_classifier: Sequential?
+    public let numClasses: Int
+
+    public private(set) var auxiliaryLogits: Tensor?
+    private var headSize: (height: Int, width: Int)?
+    private var auxSize: (height: Int, width: Int)?
+
+    init(backbone: ResNet, classifier: Sequential, auxClassifier: Sequential?, numClasses: Int) {
+        precondition(backbone.fc == nil, "a segmentation backbone has no fc classifier")
+        self.backbone = backbone
+        self.classifier = classifier
+        self.aux_classifier = auxClassifier
+        self.numClasses = numClasses
+    }
+
+    /// Logits N×classes×H×W for an image batch N×C×H×W (any H, W).
+    public func forward(_ x: Tensor) -> Tensor {
+        let features = backbone.forwardFeatures(x)
+        let out = classifier.forward(features.layer4)
+        auxiliaryLogits = nil
+        headSize = nil
+        auxSize = nil
+        if training {
+            headSize = (out.h, out.w)
+            if let aux_classifier {
+                let a = aux_classifier.forward(features.layer3)
+                auxSize = (a.h, a.w)
+                auxiliaryLogits = bilinearResize(a, height: x.h, width: x.w, alignCorners: false)
+            }
+        }
+        return bilinearResize(out, height: x.h, width: x.w, alignCorners: false)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor { backward(dy, auxiliaryGradient: nil) }
+
+    /// The backbone is walked back only as far as it learns (see `ResNet.backward(stem:…)`):
+    /// with a frozen backbone no backbone gradient is computed and the input gradient is zero.
+    public func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor {
+        guard let headSize else { preconditionFailure("backward without a training forward") }
+        let d4 = classifier.backward(bilinearResizeBackward(dy, inputHeight: headSize.height,
+                                                            inputWidth: headSize.width, alignCorners: false))
+        var d3: Tensor?
+        if let auxiliaryGradient {
+            guard let aux_classifier, let auxSize else {
+                preconditionFailure("auxiliary gradient given but \(type(of: self)) ran no auxiliary head")
+            }
+            d3 = aux_classifier.backward(bilinearResizeBackward(auxiliaryGradient, inputHeight: auxSize.height,
+                                                               inputWidth: auxSize.width, alignCorners: false))
+        } else {
+            aux_classifier?.clearAllCaches()
+        }
+        self.headSize = nil
+        auxSize = nil
+        return backbone.backward(layer3: d3, layer4: d4)
+    }
+
+    public override func clearCache() {
+        headSize = nil
+        auxSize = nil
+    }
+
+    public var groups: [String: [String]] {
+        ["backbone": ["backbone"], "encoder": ["backbone"], "decoder": ["classifier"], "head": ["classifier"],
+         "aux": ["aux_classifier"]]
+    }
+}
+
+/// torchvision's `fcn_resnet50`/`fcn_resnet101` (Long et al., 2015, on a dilated ResNet), and
+/// the same on resnet18/34 with the heads' widths following the backbone: FCNHead on layer4
+/// (2048 → 512 → classes for Bottleneck ResNets, 512 → 128 → classes for BasicBlock ones),
+/// auxiliary FCNHead on layer3 (1024 → 256, or 256 → 64). fcn_resnet50 with 21 classes and
+/// the aux head has 35,322,218 parameters, as in torchvision.
+public final class FCN: SimpleSegmentationModel {
+    public init(backbone: ResNet, numClasses: Int, auxiliary: Bool = false, rng: inout SeededRandom) {
+        let channels = backbone.featureChannels
+        super.init(backbone: backbone, classifier: fcnHead(channels[4], classes: numClasses, rng: &rng),
+                   auxClassifier: auxiliary ? fcnHead(channels[3], classes: numClasses, rng: &rng) : nil,
+                   numClasses: numClasses)
+    }
+
+    /// A fresh backbone of the given depth (output stride 8, as torchvision's) and its heads.
+    public convenience init(_ depth: ResNet.Depth, numClasses: Int, auxiliary: Bool = false,
+                            outputStride: ResNet.OutputStride = .os8, inChannels: Int = 3,
+                            widths: [Int] = [64, 128, 256, 512], rng: inout SeededRandom) {
+        let backbone = ResNet(depth, outputStride: outputStride, inChannels: inChannels, widths: widths, rng: &rng)
+        self.init(backbone: backbone, numClasses: numClasses, auxiliary: auxiliary, rng: &rng)
+    }
+}
+
+/// torchvision's `deeplabv3_resnet50`/`deeplabv3_resnet101` (Chen et al., 2017), and the same on
+/// resnet18/34: DeepLabHead (ASPP → 3×3 conv → BN → ReLU → 1×1) on layer4, auxiliary FCNHead on
+/// layer3. deeplabv3_resnet50 with 21 classes and the aux head has 42,004,074 parameters.
+public final class DeepLabV3: SimpleSegmentationModel {
+    /// The ASPP's dilation rates.
+    public let atrousRates: [Int]
+
+    /// - Parameters:
+    ///   - atrousRates: nil for the paper's defaults at the backbone's output stride (`defaultRates`).
+    ///   - asppChannels: the width of every ASPP branch and of the head (256 in torchvision).
+    public init(backbone: ResNet, numClasses: Int, auxiliary: Bool = false, atrousRates: [Int]? = nil,
+                asppChannels: Int = 256, rng: inout SeededRandom) {
+        let channels = backbone.featureChannels
+        let rates = atrousRates ?? DeepLabV3.defaultRates(backbone.outputStride)
+        self.atrousRates = rates
+        super.init(backbone: backbone,
+                   classifier: deepLabHead(channels[4], classes: numClasses, atrousRates: rates,
+                                           channels: asppChannels, rng: &rng),
+                   auxClassifier: auxiliary ? fcnHead(channels[3], classes: numClasses, rng: &rng) : nil,
+                   numClasses: numClasses)
+    }
+
+    /// A fresh backbone of the given depth (output stride 8 as in torchvision, or 16) and its heads.
+    public convenience init(_ depth: ResNet.Depth, numClasses: Int, auxiliary: Bool = false,
+                            outputStride: ResNet.OutputStride = .os8, atrousRates: [Int]? = nil,
+                            asppChannels: Int = 256, inChannels: Int = 3, widths: [Int] = [64, 128, 256, 512],
+                            rng: inout SeededRandom) {
+        let backbone = ResNet(depth, outputStride: outputStride, inChannels: inChannels, widths: widths, rng: &rng)
+        self.init(backbone: backbone, numClasses: numClasses, auxiliary: auxiliary, atrousRates: atrousRates,
+                  asppChannels: asppChannels, rng: &rng)
+    }
+
+    /// 12, 24, 36 at output stride 8 (torchvision, and the paper's setting for OS 8), 6, 12, 18 at
+    /// 16 (the paper's), 3, 6, 9 at 32: the rates scale with the feature map so that each branch
+    /// sees the same part of the image (rate × stride = 96, 192, 288 input pixels).
+    public static func defaultRates(_ outputStride: ResNet.OutputStride) -> [Int] {
+        [96, 192, 288].map { $0 / outputStride.rawValue }
+    }
+}
