@@ -1,0 +1,43 @@
+/// The contracting path of a `unet` model: the plain UNet's own, or a classification
+/// backbone as in the VGG-UNet / ResNet-UNet recipe (bubbliiiing/unet-pytorch).
+public enum UNetEncoder: Equatable, Sendable {
+    /// The plain UNet (BatchNorm double convolutions) of base width `baseChannels`, with
+    /// bilinear or transposed-convolution upsampling.
+    case plain(baseChannels: Int, bilinear: Bool)
+    /// torchvision's VGG16 trunk (`vgg16_bn`'s with `batchNorm`): `VGGUNet`.
+    case vgg16(batchNorm: Bool)
+    /// torchvision's ResNet-50, the recipe's `Unet(backbone="resnet50")`: skips from conv1
+    /// (64), layer1 (256), layer2 (512), layer3 (1024), layer4 (2048), decoder `UNetUp`
+    /// stages with in_filters [192, 512, 1024, 3072] and out_filters [64, 128, 256, 512],
+    /// then `up_conv` (×2 bilinear upsampling, two 3×3 conv + ReLU at 64 channels) and `final`.
+    /// TODO(lead): not built yet; connect it once the ResNet backbone (branch `resnet`) is merged.
+    case resnet50
+
+    /// Asked for an encoder this build cannot make yet.
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Builds the `unet` model with this encoder.
+    public func makeModel(inChannels: Int = 3, numClasses: Int, rng: inout SeededRandom) throws -> any SegmentationModel {
+        switch self {
+        case let .plain(baseChannels, bilinear):
+            return UNet(inChannels: inChannels, numClasses: numClasses, baseChannels: baseChannels, bilinear: bilinear,
+                        rng: &rng)
+        case let .vgg16(batchNorm):
+            return VGGUNet(inChannels: inChannels, numClasses: numClasses, batchNorm: batchNorm, rng: &rng)
+        case .resnet50:
+            throw Unavailable(description: "unet with encoder resnet50 is not available yet: use encoder vgg16 or the plain UNet (base_c)")
+        }
+    }
+
+    /// How a torchvision classification state dict loads into this encoder by name, or nil
+    /// when the encoder has no torchvision counterpart.
+    public var torchvisionKeys: StateDict.KeyMap? {
+        switch self {
+        case .plain: return nil
+        case .vgg16: return VGGUNet.torchvisionVGGKeys
+        case .resnet50: return nil  // TODO(lead): KeyMap(modelPrefix: "resnet.") once ResNet-UNet exists.
+        }
+    }
+}

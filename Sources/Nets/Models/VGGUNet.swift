@@ -1,0 +1,130 @@
+/// The VGG-UNet of the popular PyTorch recipe (bubbliiiing/unet-pytorch, `Unet(backbone="vgg")`),
+/// with its structure, parameter counts and state-dict keys (`vgg.features.0.weight`,
+/// `up_concat4.conv1.weight`, …, `final.weight`).
+///
+/// The encoder is torchvision's VGG16 trunk; its maps just before each pooling are the skip
+/// connections: feat1 (64 channels, full size), feat2 (128, 1/2), feat3 (256, 1/4), feat4
+/// (512, 1/8) and feat5 (512, 1/16; the fifth pooling never runs). Four `UNetUp` stages
+/// climb back (1024→512, 768→256, 384→128, 192→64 channels) and a 1×1 `final` scores classes.
+///
+/// The recipe needs sides divisible by 16; here any size of at least 16 works: an upsampled
+/// map one row or column short of its skip (floor-mode pooling of an odd side) is padded with
+/// zeros at the bottom or right, which keeps the two grids aligned.
+public final class VGGUNet: Module, SegmentationModel {
+    public let vgg: VGG16
+    public let up_concat4: UNetUp
+    public let up_concat3: UNetUp
+    public let up_concat2: UNetUp
+    public let up_concat1: UNetUp
+    public let `final`: Conv2d
+
+    public let numClasses: Int
+    private var inputShape: [Int] = []
+
+    /// `batchNorm` swaps in `vgg16_bn`'s trunk (the recipe uses plain VGG16); `widthDivisor`
+    /// narrows every layer alike, for tests. The trunk is initialised as torchvision's VGG, the
+    /// decoder with PyTorch's default convolution init.
+    public init(inChannels: Int = 3, numClasses: Int, batchNorm: Bool = false, widthDivisor: Int = 1,
+                rng: inout SeededRandom) {
+        self.numClasses = numClasses
+        vgg = VGG16(inChannels: inChannels, batchNorm: batchNorm, widthDivisor: widthDivisor, rng: &rng)
+        let feats = vgg.stageChannels
+        let outs = [64, 128, 256, 512].map { $0 / widthDivisor }
+        up_concat4 = UNetUp(feats[3] + feats[4], outs[3], rng: &rng)
+        up_concat3 = UNetUp(feats[2] + outs[3], outs[2], rng: &rng)
+        up_concat2 = UNetUp(feats[1] + outs[2], outs[1], rng: &rng)
+        up_concat1 = UNetUp(feats[0] + outs[1], outs[0], rng: &rng)
+        `final` = Conv2d(outs[0], numClasses, kernelSize: 1, rng: &rng)
+    }
+
+    /// The smallest image side: four 2×2 poolings must leave at least one pixel.
+    public static let minimumInputSide = 16
+
+    /// Logits N×classes×H×W for an image batch N×in_channels×H×W, sides of at least 16.
+    public func forward(_ x: Tensor) -> Tensor {
+        inputShape = x.shape
+        let f = vgg.forward(x, taps: vgg.stageOutputIndices)
+        var y = up_concat4.forward(skip: f[3], f[4])
+        y = up_concat3.forward(skip: f[2], y)
+        y = up_concat2.forward(skip: f[1], y)
+        y = up_concat1.forward(skip: f[0], y)
+        return `final`.forward(y)
+    }
+
+    /// Each skip map's gradient goes back into the trunk, which walks back only as far as it
+    /// learns: with a frozen `vgg` no encoder gradient is computed at all, and the returned
+    /// image gradient is zero.
+    public func backward(_ dy: Tensor) -> Tensor {
+        let d = `final`.backward(dy)
+        let (d1, s1) = up_concat1.backward(d)
+        let (d2, s2) = up_concat2.backward(d1)
+        let (d3, s3) = up_concat3.backward(d2)
+        let (d5, s4) = up_concat4.backward(d3)
+        return vgg.backward(tapGradients: [s1, s2, s3, s4, d5]) ?? Tensor(shape: inputShape, layout: .nhwc)
+    }
+
+    /// Parameter groups: the trunk (`encoder`, also `backbone`; the recipe's `freeze_backbone`
+    /// freezes `vgg`), the decoder stages with the classifier, and the classifier alone (`head`).
+    public var groups: [String: [String]] { VGGUNet.groups }
+
+    public static let groups: [String: [String]] = [
+        "encoder": ["vgg"],
+        "backbone": ["vgg"],
+        "decoder": ["up_concat4", "up_concat3", "up_concat2", "up_concat1", "final"],
+        "head": ["final"],
+    ]
+
+    /// Maps a torchvision `vgg16()` (or `vgg16_bn()` with `batchNorm`) state dict's `features.*`
+    /// keys onto the encoder (`vgg.features.*`), as the recipe loads ImageNet weights.
+    public static let torchvisionVGGKeys = StateDict.KeyMap(filePrefix: "features.", modelPrefix: "vgg.features.")
+}
+
+/// The recipe's decoder stage `unetUp(in_size, out_size)`: upsample the deeper map ×2
+/// (`UpsamplingBilinear2d`, i.e. align_corners=True), concatenate [skip, upsampled], then
+/// (3×3 conv with bias, ReLU) twice; no BatchNorm. Keys `conv1.*`, `conv2.*`.
+public final class UNetUp: Module {
+    public let conv1: Conv2d
+    public let conv2: Conv2d
+    let up = Upsample(scaleFactor: 2, alignCorners: true)
+    // The recipe applies one `relu` module twice; two instances here, since each keeps its output.
+    let relu1 = ReLU(inplace: true)
+    let relu2 = ReLU(inplace: true)
+    private var pad: ZeroPad2d?
+    private var skipChannels = 0
+
+    public init(_ inChannels: Int, _ outChannels: Int, rng: inout SeededRandom) {
+        conv1 = Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, rng: &rng)
+        conv2 = Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, rng: &rng)
+    }
+
+    /// `skip` is the encoder map at this stage's size (`inputs1` in the recipe), `x` the deeper
+    /// map at half that size, floored (`inputs2`).
+    public func forward(skip: Tensor, _ x: Tensor) -> Tensor {
+        var u = up.forward(x)
+        let dy = skip.h - u.h, dx = skip.w - u.w
+        precondition(dy >= 0 && dx >= 0, "UNetUp: upsampled \(u.shape) is larger than its skip \(skip.shape)")
+        // F.pad(u, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2]); dx, dy are 0 or 1 here.
+        let padding = dx == 0 && dy == 0 ? nil
+            : ZeroPad2d(left: dx / 2, right: dx - dx / 2, top: dy / 2, bottom: dy - dy / 2)
+        if let padding { u = padding.forward(u) }
+        if training {
+            pad = padding
+            skipChannels = skip.c
+        }
+        var y = conv1.forward(concatChannels([skip, u]))
+        y = relu1.forward(y)
+        return relu2.forward(conv2.forward(y))
+    }
+
+    /// Returns (gradient for the deeper input `x`, gradient for the skip map).
+    public func backward(_ dy: Tensor) -> (input: Tensor, skip: Tensor) {
+        let dcat = conv1.backward(relu1.backward(conv2.backward(relu2.backward(dy))))
+        let parts = splitChannels(dcat, sizes: [skipChannels, dcat.c - skipChannels])
+        var du = parts[1]
+        if let pad { du = pad.backward(du) }
+        pad = nil
+        return (up.backward(du), parts[0])
+    }
+
+    public override func clearCache() { pad = nil }
+}
