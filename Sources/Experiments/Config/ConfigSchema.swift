@@ -21,12 +21,13 @@ indirect enum ConfigSchema: Sendable {
             ])),
         ])),
         ("model", .section([
-            ("name", .value), ("in_channels", .value), ("base_c", .value), ("upsample", .value),
-            ("backbone", .value), ("pretrained", .value),
+            ("name", .value), ("in_channels", .value), ("encoder", .value), ("base_c", .value), ("upsample", .value),
+            ("backbone", .value), ("variant", .value), ("fc_channels", .value), ("output_stride", .value),
+            ("aux", .value), ("aspp_rates", .value), ("pretrained", .value),
         ])),
         ("loss", .section([
             ("ce", .value), ("dice", .value), ("focal", .value), ("focal_gamma", .value),
-            ("focal_alpha", .value), ("class_weights", .value),
+            ("focal_alpha", .value), ("class_weights", .value), ("aux", .value),
         ])),
         ("optimizer", .section([
             ("name", .value), ("lr", .value), ("momentum", .value), ("nesterov", .value),

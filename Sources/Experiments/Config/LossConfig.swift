@@ -13,6 +13,9 @@ public struct LossConfig: Equatable, Sendable {
     /// Cross-entropy class weights, one per class; nil: all 1. When the file gives none
     /// and `data.num_classes` is 2, the recipe's [1, 2] (vessels count double).
     public var classWeights: [Double]?
+    /// Weight of the auxiliary head's loss (the same terms on its logits), as torchvision's
+    /// reference scripts use (0.5); applies when the model trains with `model.aux: true`.
+    public var aux = 0.5
 
     public init() {}
 }
@@ -41,6 +44,8 @@ extension LossConfig {
                 r.check("focal_alpha", a.allSatisfy { $0 >= 0 }, "values must be >= 0")
             }
         }
+        aux = r.double("aux", aux)
+        r.check("aux", aux >= 0, "is a weight and must be >= 0")
         if r.has("class_weights") {
             classWeights = r.optional("class_weights") { r.doubles($0, $1) }
         } else if numClasses == 2 {
@@ -61,5 +66,6 @@ extension LossConfig {
             w.field("focal_alpha", focalAlpha.map { yamlFlow($0.map(yamlNumber)) } ?? "null")
         }
         w.field("class_weights", classWeights.map { yamlFlow($0.map(yamlNumber)) } ?? "null")
+        w.field("aux", yamlNumber(aux))
     }
 }

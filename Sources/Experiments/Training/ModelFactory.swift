@@ -4,17 +4,65 @@ import Nets
 /// that training (`RunSetup`) and prediction (`Predictor`) cannot build different networks.
 public enum ModelFactory {
     /// The model of `config`, initialised from `config.seed` (the same weights a run starts
-    /// from, before any checkpoint is loaded). Throws, at `model.name`, for an architecture
-    /// this version cannot build yet.
+    /// from, before any checkpoint is loaded). Throws, at the config line, for a combination
+    /// this version cannot build.
     public static func makeModel(_ config: ExperimentConfig, at: ConfigLocations) throws -> any SegmentationModel {
         var rng = SeededRandom(seed: UInt64(truncatingIfNeeded: config.seed))
-        switch config.model.name {
+        let m = config.model
+        let classes = config.data.numClasses
+        switch m.name {
         case .unet:
-            return UNet(inChannels: config.model.inChannels, numClasses: config.data.numClasses,
-                        baseChannels: config.model.baseC, bilinear: config.model.upsample == .bilinear, rng: &rng)
-        case .fcn, .deeplabv3:
-            throw at.error("model '\(config.model.name.rawValue)' is not available yet in this version of runexp "
-                           + "(available: unet)", at: "model.name")
+            switch m.encoder {
+            case .plain:
+                return UNet(inChannels: m.inChannels, numClasses: classes, baseChannels: m.baseC,
+                            bilinear: m.upsample == .bilinear, rng: &rng)
+            case .vgg16, .vgg16_bn:
+                return VGGUNet(inChannels: m.inChannels, numClasses: classes, batchNorm: m.encoder == .vgg16_bn, rng: &rng)
+            case .resnet50:
+                throw at.error("unet with encoder resnet50 is not available yet in this version of runexp "
+                               + "(available encoders: plain, vgg16, vgg16_bn)", at: "model.encoder")
+            }
+        case .fcn:
+            if m.isClassicFCN {
+                let variant: ClassicFCN.Variant = m.variant == .fcn8s ? .fcn8s : m.variant == .fcn16s ? .fcn16s : .fcn32s
+                return ClassicFCN(inChannels: m.inChannels, numClasses: classes, variant: variant,
+                                  upsampling: m.upsample == .bilinear ? .bilinear : .learned, fcChannels: m.fcChannels,
+                                  batchNorm: m.backbone == .vgg16_bn, rng: &rng)
+            }
+            return FCN(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
+                       outputStride: m.outputStride == 16 ? .os16 : .os8, inChannels: m.inChannels, rng: &rng)
+        case .deeplabv3:
+            return DeepLabV3(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
+                             outputStride: m.outputStride == 16 ? .os16 : .os8, atrousRates: m.asppRates,
+                             inChannels: m.inChannels, rng: &rng)
         }
+    }
+
+    private static func depth(_ backbone: BackboneName, at: ConfigLocations) throws -> ResNet.Depth {
+        guard let d = ResNet.Depth(rawValue: backbone.rawValue) else {
+            throw at.error("backbone '\(backbone.rawValue)' is not a ResNet", at: "model.backbone")
+        }
+        return d
+    }
+
+    /// Loads `model.pretrained` (a torchvision classification state dict saved as safetensors)
+    /// into the backbone by name; returns the report of what was loaded, skipped and mismatched.
+    static func loadPretrained(_ model: any SegmentationModel, _ config: ExperimentConfig, at: ConfigLocations) throws
+        -> StateDict.LoadReport? {
+        guard let path = config.model.pretrained else { return nil }
+        let keys: StateDict.KeyMap
+        switch model {
+        case is ClassicFCN: keys = ClassicFCN.torchvisionVGGKeys
+        case is VGGUNet: keys = VGGUNet.torchvisionVGGKeys
+        case is FCN, is DeepLabV3: keys = StateDict.KeyMap(modelPrefix: "backbone.")
+        default:
+            throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, or unet with "
+                           + "encoder vgg16); the plain UNet has none", at: "model.pretrained")
+        }
+        let report = try model.load(from: path, strict: false, keys: keys)
+        guard !report.loaded.isEmpty else {
+            throw at.error("model.pretrained: no tensor of \(path) matches the backbone (\(report))", at: "model.pretrained")
+        }
+        return report
     }
 }

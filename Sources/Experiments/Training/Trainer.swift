@@ -49,9 +49,14 @@ public final class Trainer {
         let resumed = progress.iteration > 0 || progress.epoch > 0
         if resumed {
             log.write("resuming at epoch \(progress.epoch), batch \(progress.batch) (iteration \(progress.iteration))")
-        } else if let path = config.initialization.checkpoint {
-            let report = try model.load(from: path, strict: config.initialization.strict)
-            log.write("initialised from \(path): \(report)")
+        } else {
+            if let report = try ModelFactory.loadPretrained(model, config, at: run.locations) {
+                log.write("pretrained backbone from \(config.model.pretrained ?? ""): \(report)")
+            }
+            if let path = config.initialization.checkpoint {
+                let report = try model.load(from: path, strict: config.initialization.strict)
+                log.write("initialised from \(path): \(report)")
+            }
         }
         let metrics = try MetricsLog(path: metricsPath, keepingThrough: progress.epoch - 1)
         var records = metrics.records
@@ -87,7 +92,15 @@ public final class Trainer {
                     setup.optimizer.lr = lr
                     model.zeroGrad()
                     let logits = model.forward(batch.images)
-                    let value = try setup.loss(logits, batch.labels)
+                    var value = try setup.loss(logits, batch.labels)
+                    // The auxiliary head (FCN, DeepLab) adds its own loss, weighted by loss.aux.
+                    var auxGradient: Tensor?
+                    if let aux = model.auxiliaryLogits {
+                        let auxValue = try setup.loss(aux, batch.labels)
+                        auxValue.gradient.scale(Float(config.loss.aux))
+                        auxGradient = auxValue.gradient
+                        value.total += Float(config.loss.aux) * auxValue.total
+                    }
                     guard value.total.isFinite else {
                         batches.cancel()
                         let note = "diverged (loss \(value.total) at epoch \(epoch), iteration \(progress.iteration))"
@@ -96,7 +109,7 @@ public final class Trainer {
                         return RunOutcome(status: .failed, note: note, records: records, wallSeconds: elapsed(),
                                           interrupted: false)
                     }
-                    _ = model.backward(value.gradient)
+                    _ = model.backward(value.gradient, auxiliaryGradient: auxGradient)
                     setup.optimizer.step()
                     progress.iteration += 1
                     progress.batch += 1

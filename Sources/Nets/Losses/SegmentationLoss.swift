@@ -10,7 +10,7 @@ public struct SegmentationLoss {
     /// The loss of one batch: the weighted total, each term's own (unweighted) value for
     /// logging, and the gradient of the total with respect to the logits.
     public struct Value {
-        public let total: Float
+        public var total: Float
         public let terms: [(name: String, value: Float)]
         public let gradient: Tensor
     }
