@@ -156,6 +156,25 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(status?.note.contains("shape mismatch") ?? false, "\(String(describing: status))")
     }
 
+    /// `--set` values name the run (as Hydra's override dirnames do), and the summary lists
+    /// every run folder of the experiment, not only this invocation's runs.
+    func testOverridesNameRunsAndTheSummaryKeepsEarlierVariants() throws {
+        let quiet = ProgressReporter(live: false, write: { _ in })
+        _ = try runner(tinyExperiment(epochs: 2)).run()
+        let experiment = try Experiment.parse(tinyExperiment(epochs: 2), file: "tiny.yaml",
+                                              overrides: ["model.base_c=8", "threads=1"],
+                                              options: ConfigOptions(checkPaths: false))
+        XCTAssertEqual(experiment.runs.map(\.id), ["base_c=8"])
+        let sweep = SweepRunner(experiment: experiment, options: SweepOptions(resultsRoot: results), reporter: quiet)
+        _ = try sweep.run()
+        let csv = try String(contentsOfFile: sweep.experimentDirectory + "/summary.csv", encoding: .utf8)
+        let rows = csv.components(separatedBy: .newlines).filter { !$0.isEmpty }
+        XCTAssertEqual(rows.count, 3, csv)
+        XCTAssertTrue(rows[0].hasPrefix("run,status,base_c,"), rows[0])
+        XCTAssertTrue(rows[1].hasPrefix("base_c=8,done,8,"), rows[1])
+        XCTAssertTrue(rows[2].hasPrefix("run,done,,"), rows[2])
+    }
+
     func testOnlyAndShardSelectRuns() throws {
         let yaml = tinyExperiment(extra: "sweep: {model.base_c: [4, 8], seed: [0, 1, 2]}")
         let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))

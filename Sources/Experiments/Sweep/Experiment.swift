@@ -65,8 +65,11 @@ public struct Experiment: Sendable {
             run.enumerated().map { SweptValue(path: $1.path, key: keys[$0], text: $1.text, location: $1.value.location) }
         }
         // A swept mapping (`optimizer: [{name: sgd}, {name: adam}]`) shows its own keys.
+        // `--set` values come first in the id, so runs of one file with different overrides
+        // (`--set model.name=fcn`) get ids that say what differs, as Hydra's override dirnames do.
+        let overridden = overrides.compactMap(RunID.piece(forOverride:))
         let ids = RunID.ids(for: assignments.map { run in
-            run.enumerated().map { $1.value.mapping != nil ? $1.text : "\(keys[$0])=\($1.text)" }
+            overridden + run.enumerated().map { $1.value.mapping != nil ? $1.text : "\(keys[$0])=\($1.text)" }
         })
         var runs: [RunSpec] = []
         var failures = RunFailures(runCount: assignments.count)

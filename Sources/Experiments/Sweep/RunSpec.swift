@@ -1,3 +1,5 @@
+import Foundation
+
 /// One value a run's sweep set, as its id and the dry-run table show it.
 public struct SweptValue: Equatable, Sendable {
     /// The dotted path swept (`model.base_c`).
@@ -53,6 +55,23 @@ public struct RunSpec: Sendable {
     }
 }
 
+extension RunSpec {
+    /// The run's `--set` overrides and swept values, as summary columns.
+    var idPieces: [(key: String, value: String)] {
+        let sweptKeys = Set(swept.map(\.key))
+        let overridden = RunSpec.pieces(ofID: id).filter { !sweptKeys.contains($0.key) && $0.key != "run" }
+        return overridden + swept.map { ($0.key, $0.text) }
+    }
+
+    /// `backbone=resnet18,seed=0` → [("backbone", "resnet18"), ("seed", "0")].
+    static func pieces(ofID id: String) -> [(key: String, value: String)] {
+        id.split(separator: ",").compactMap { piece in
+            guard let eq = piece.firstIndex(of: "=") else { return nil }
+            return (String(piece[..<eq]), String(piece[eq...].dropFirst()))
+        }
+    }
+}
+
 extension ExperimentConfig {
     /// 8 hex digits of SHA-256 of the canonical YAML without `threads`: the thread count
     /// is where a run executes, not what it computes, so changing `--threads` resumes a
@@ -75,6 +94,17 @@ enum RunID {
             seen.insert(id)
             return id
         }
+    }
+
+    /// The id piece of a `--set path=value` override (`backbone=resnet18`), or nil for settings
+    /// that say where or how a run executes rather than what it trains (threads, paths, name).
+    static func piece(forOverride text: String) -> String? {
+        guard let eq = text.firstIndex(of: "=") else { return nil }
+        let path = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
+        let excluded = ["threads", "name", "data.root", "init.checkpoint", "model.pretrained"]
+        guard !excluded.contains(path), !path.hasPrefix("sweep") else { return nil }
+        let key = path.split(separator: ".").last.map(String.init) ?? path
+        return "\(key)=\(text[eq...].dropFirst().trimmingCharacters(in: .whitespaces))"
     }
 
     /// The short key of each swept path: its last component unless another path shares it.

@@ -105,16 +105,25 @@ public final class SweepRunner {
         return (failed, false)
     }
 
-    /// Rewrites summary.csv and summary.md from what the run folders hold now.
+    /// Rewrites summary.csv and summary.md from what the run folders hold now: this sweep's
+    /// runs, then any other run folder of the experiment (earlier `--set` variants, other shards).
     public func writeSummary() throws {
         let metric = experiment.runs.first?.config.eval.metric ?? .dice
-        let rows = experiment.runs.map { run -> SummaryRow in
-            let dir = directory(of: run)
+        func row(_ id: String, _ dir: String, _ swept: [(key: String, value: String)]) -> SummaryRow {
             let status = RunStatusFile.read(dir)
             let records = (try? MetricsLog.read(dir + "/metrics.jsonl")) ?? []
-            return SummaryRow(runID: run.id, status: status?.status ?? .pending, note: status?.note ?? "",
-                              swept: run.swept.map { ($0.key, $0.text) }, records: records, score: metric.score,
-                              wallSeconds: status?.wallSeconds)
+            return SummaryRow(runID: id, status: status?.status ?? .pending, note: status?.note ?? "",
+                              swept: swept, records: records, score: metric.score, wallSeconds: status?.wallSeconds)
+        }
+        var rows = experiment.runs.map { run in
+            row(run.id, directory(of: run), run.idPieces)
+        }
+        let ours = Set(experiment.runs.map(\.directoryName))
+        let others = ((try? FileManager.default.contentsOfDirectory(atPath: experimentDirectory)) ?? []).sorted()
+        for name in others where !ours.contains(name) {
+            let dir = experimentDirectory + "/" + name
+            guard let status = RunStatusFile.read(dir) else { continue }
+            rows.append(row(status.id, dir, RunSpec.pieces(ofID: status.id)))
         }
         try SweepSummary.write(rows, title: experiment.name, to: experimentDirectory)
     }
