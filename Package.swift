@@ -2,8 +2,13 @@
 import PackageDescription
 
 // Hot loops in Nets are written over raw pointers; -Ounchecked drops the
-// overflow checks that otherwise dominate them. Only applied in release.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// overflow checks that otherwise dominate them. Debug builds (what `swift test` uses) still
+// optimise with -O: unoptimised Swift is 10-50x slower in those loops, which would make the
+// training and model tests take minutes instead of seconds.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
 
 let package = Package(
     name: "runexp",

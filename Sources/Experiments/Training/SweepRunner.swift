@@ -47,7 +47,12 @@ public final class SweepRunner {
     /// names, schedules), for every selected run, before anything trains.
     public func validate() throws(ConfigErrors) {
         var errors: [ConfigError] = []
+        // Building a run allocates its model; runs that differ only in what the build does not
+        // check (seed, learning rate, loss weights) share one build.
+        var built: Set<String> = []
         for run in selectedRuns {
+            let c = run.config
+            guard built.insert("\(c.model)|\(c.data)|\(c.stages)|\(c.schedule)|\(c.optimizer.name)").inserted else { continue }
             do {
                 _ = try RunSetup(run)
             } catch let error as ConfigError {

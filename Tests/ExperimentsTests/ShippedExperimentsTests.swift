@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+@testable import Experiments
+
+/// Every file in experiments/ passes what `runexp FILE --dry-run` checks: the config and its
+/// sweep are valid, and every run builds (model, freeze names, schedule, data). DRIVE-based
+/// files are built against the shared DRIVE copy when it is present; files whose dataset is
+/// absent here (VOC) are checked without their data.
+final class ShippedExperimentsTests: XCTestCase {
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    var drive: String? {
+        let path = packageRoot + "/../shared/data/DRIVE"
+        return FileManager.default.fileExists(atPath: path + "/training") ? path : nil
+    }
+
+    func testEveryShippedExperimentPassesDryRun() throws {
+        let dir = packageRoot + "/experiments"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 12, "\(files)")
+        for file in files {
+            let path = dir + "/" + file
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let usesDrive = text.contains("dataset: drive") || text.contains("base: drive_")
+            let usesVOC = text.contains("dataset: voc")
+            if usesDrive && drive == nil { continue }
+            let overrides = usesDrive ? ["data.root=\(drive!)"] : []
+            let experiment: Experiment
+            do {
+                experiment = try Experiment.load(path, overrides: overrides, options: ConfigOptions(checkPaths: !usesVOC))
+            } catch {
+                XCTFail("\(file): \(error)")
+                continue
+            }
+            XCTAssertFalse(experiment.runs.isEmpty, file)
+            if usesVOC {
+                // No VOC here: build each run's model and check its freeze names without data.
+                for run in experiment.runs {
+                    XCTAssertNoThrow(try ModelFactory.makeModel(run.config, at: run.locations), "\(file) \(run.id)")
+                }
+                continue
+            }
+            let runner = SweepRunner(experiment: experiment, options: SweepOptions(resultsRoot: NSTemporaryDirectory()))
+            XCTAssertNoThrow(try runner.validate(), file)
+        }
+    }
+
+    func testShippedAblationsExpandAsDocumented() throws {
+        let dir = packageRoot + "/experiments/"
+        let options = ConfigOptions(checkPaths: false)
+        XCTAssertEqual(try Experiment.load(dir + "ablation_upsample.yaml", options: options).runs.count, 6)
+        XCTAssertEqual(try Experiment.load(dir + "ablation_width.yaml", options: options).runs.map { $0.config.model.baseC },
+                       [16, 32, 64])
+        let loss = try Experiment.load(dir + "ablation_loss.yaml", options: options).runs
+        XCTAssertEqual(loss.count, 8)
+        XCTAssertEqual(Set(loss.map { "\($0.config.loss.dice),\($0.config.loss.focal)" }).count, 4)
+        let warmup = try Experiment.load(dir + "ablation_warmup.yaml", options: options).runs
+        XCTAssertEqual(warmup.map { $0.config.schedule.warmup.epochs }, [0, 5, 5, 5])
+        let freeze = try Experiment.load(dir + "ablation_freeze.yaml", options: options).runs
+        XCTAssertEqual(freeze.map { $0.config.stages.map(\.freeze) }, [[["encoder"], []], [[]]])
+        XCTAssertEqual(try Experiment.load(dir + "ablation_fcn_variants.yaml", options: options).runs
+            .map { $0.config.model.variant.rawValue }, ["32s", "16s", "8s"])
+        XCTAssertEqual(try Experiment.load(dir + "ablation_aspp.yaml", options: options).runs.map { $0.config.model.asppRates },
+                       [[6, 12, 18], [3, 6, 9], [12, 24, 36]])
+    }
+}
