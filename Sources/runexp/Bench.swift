@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import Nets
 
@@ -20,6 +21,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads (default: OMP_NUM_THREADS, else all cores).") var threads: Int?
     @Flag(help: "Transposed-convolution upsampling instead of bilinear.") var transposed = false
     @Flag(help: "Freeze the encoder (in_conv, down1-4), as in a freeze stage.") var freezeEncoder = false
+    @Option(help: ArgumentHelp("Time the model of this experiment file instead of the UNet (its first run; "
+                               + "--set overrides apply).", valueName: "FILE.yaml")) var config: String?
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a setting of --config.", valueName: "key=value"))
+    var overrides: [String] = []
+    @Option(help: ArgumentHelp("Freeze this group or name prefix of the model (e.g. backbone).", valueName: "name"))
+    var freeze: String?
 
     func validate() throws {
         guard baseC >= 1, batch >= 1, size >= 16, classes >= 2, steps >= 1, warmup >= 0 else {
@@ -31,8 +38,26 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let threads { Threads.set(threads) }
         var rng = SeededRandom(seed: 0)
-        let model = UNet(inChannels: 3, numClasses: classes, baseChannels: baseC, bilinear: !transposed, rng: &rng)
+        let model: any SegmentationModel
+        var classes = self.classes
+        var title = "UNet base_c=\(baseC) \(transposed ? "transposed" : "bilinear")"
+        if let config {
+            let experiment: Experiment
+            do {
+                experiment = try Experiment.load(config, overrides: overrides, options: ConfigOptions(checkPaths: false))
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            let run = experiment.runs[0]
+            classes = run.config.data.numClasses
+            model = try ModelFactory.makeModel(run.config, at: run.locations)
+            title = "\(type(of: model)) from \(config)"
+        } else {
+            model = UNet(inChannels: 3, numClasses: classes, baseChannels: baseC, bilinear: !transposed, rng: &rng)
+        }
         if freezeEncoder { model.freeze(UNet.groups["encoder"]!) }
+        if let freeze { model.freeze(model.groups[freeze] ?? [freeze]) }
         let images = Tensor.activation(batch, 3, size, size)
         images.fillNormal(std: 1, &rng)
         var labels = LabelMap(n: batch, h: size, w: size)
@@ -41,9 +66,9 @@ struct Bench: ParsableCommand {
                                      (1, DiceLoss())])
         let sgd = try SGD(model.namedParameters(), lr: 0.01, momentum: 0.9, weightDecay: 1e-4)
 
-        print("UNet base_c=\(baseC) \(transposed ? "transposed" : "bilinear") (\(model.parameterCount) params"
-              + "\(freezeEncoder ? ", encoder frozen" : "")), batch \(batch) 3x\(size)x\(size), \(classes) classes, "
-              + "\(Threads.count) threads")
+        let frozen = freezeEncoder ? "encoder" : freeze
+        print("\(title) (\(model.parameterCount) params\(frozen.map { ", \($0) frozen" } ?? "")), "
+              + "batch \(batch) 3x\(size)x\(size), \(classes) classes, \(Threads.count) threads")
         var times: [Double] = []
         var phases = [Double](repeating: 0, count: 4)
         for step in 0..<(warmup + steps) {
@@ -52,8 +77,13 @@ struct Bench: ParsableCommand {
             let logits = model.forward(images)
             let t1 = Date()
             let value = try loss(logits, labels)
+            var auxGradient: Tensor?
+            if let aux = model.auxiliaryLogits {
+                auxGradient = try loss(aux, labels).gradient
+                auxGradient!.scale(0.5)
+            }
             let t2 = Date()
-            _ = model.backward(value.gradient)
+            _ = model.backward(value.gradient, auxiliaryGradient: auxGradient)
             let t3 = Date()
             sgd.step()
             let t4 = Date()
