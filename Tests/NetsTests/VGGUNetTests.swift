@@ -90,15 +90,51 @@ final class VGGUNetTests: XCTestCase {
 
     func testEncoderChoiceBuildsTheModel() throws {
         var rng = SeededRandom(seed: 8)
-        let vgg = try UNetEncoder.vgg16(batchNorm: false).makeModel(numClasses: 21, rng: &rng)
+        let vgg = UNetEncoder.vgg16(batchNorm: false).makeModel(numClasses: 21, rng: &rng)
         XCTAssertTrue(vgg is VGGUNet)
         XCTAssertEqual(vgg.parameterCount, 24_892_437)
-        let plain = try UNetEncoder.plain(baseChannels: 32, bilinear: true).makeModel(numClasses: 2, rng: &rng)
+        let plain = UNetEncoder.plain(baseChannels: 32, bilinear: true).makeModel(numClasses: 2, rng: &rng)
         XCTAssertEqual(plain.parameterCount, 4_318_434)
         XCTAssertEqual(UNetEncoder.vgg16(batchNorm: true).torchvisionKeys, VGGUNet.torchvisionVGGKeys)
-        // Not built yet (needs the ResNet backbone): a clear error, not a model.
-        XCTAssertThrowsError(try UNetEncoder.resnet50.makeModel(numClasses: 2, rng: &rng)) { error in
-            XCTAssertTrue("\(error)".contains("resnet50"))
+        let resnet = UNetEncoder.resnet50.makeModel(numClasses: 2, rng: &rng)
+        XCTAssertTrue(resnet is ResNetUNet)
+        XCTAssertEqual(UNetEncoder.resnet50.torchvisionKeys, ResNetUNet.torchvisionKeys)
+    }
+}
+
+/// The recipe's ResNet-50 UNet: torchvision's trunk (keys under `resnet.`) and the decoder.
+final class ResNetUNetTests: XCTestCase {
+    func testParameterCountMatchesTorchvisionTrunkPlusDecoder() {
+        var rng = SeededRandom(seed: 1)
+        // torchvision resnet50 without fc (23,508,032) + the decoder, counted with PyTorch modules.
+        XCTAssertEqual(ResNetUNet(numClasses: 2, rng: &rng).parameterCount, 43_932_866)
+    }
+
+    func testOddSizesFrozenTrunkAndTorchvisionKeys() throws {
+        var rng = SeededRandom(seed: 2)
+        let model = ResNetUNet(numClasses: 3, widths: [8, 16, 32, 64], rng: &rng)
+        for (h, w) in [(65, 97), (64, 64), (33, 40)] {
+            let x = GradCheck.randomTensor([1, 3, h, w], layout: .nhwc, seed: 3)
+            let y = model.forward(x)
+            XCTAssertEqual(y.shape, [1, 3, h, w])
+            XCTAssertEqual(model.backward(y).shape, [1, 3, h, w])
         }
+        model.zeroGrad()
+        model.freeze(model.groups["encoder"]!)
+        let x = GradCheck.randomTensor([2, 3, 64, 64], layout: .nhwc, seed: 4)
+        _ = model.backward(model.forward(x))
+        for (key, p) in model.namedParameters() where p.kind == .weight {
+            if key.hasPrefix("resnet.") { XCTAssertNil(p.grad, key) } else { XCTAssertNotNil(p.grad, key) }
+        }
+        // A torchvision-style resnet state dict (here a Swift ResNet's, same keys) loads into the trunk.
+        var rng2 = SeededRandom(seed: 5)
+        let trunk = ResNet(.resnet50, numClasses: 10, widths: [8, 16, 32, 64], rng: &rng2)
+        let path = NSTemporaryDirectory() + "resnet-unet-trunk-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try trunk.save(to: path)
+        let report = try model.load(from: path, strict: false, keys: ResNetUNet.torchvisionKeys)
+        XCTAssertTrue(report.missing.isEmpty && report.mismatched.isEmpty, "\(report)")
+        XCTAssertEqual(Set(report.unexpected), ["fc.weight", "fc.bias"])
+        XCTAssertEqual(model.resnet.conv1.weight.value.array, trunk.conv1.weight.value.array)
     }
 }

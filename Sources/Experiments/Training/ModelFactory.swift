@@ -19,8 +19,7 @@ public enum ModelFactory {
             case .vgg16, .vgg16_bn:
                 return VGGUNet(inChannels: m.inChannels, numClasses: classes, batchNorm: m.encoder == .vgg16_bn, rng: &rng)
             case .resnet50:
-                throw at.error("unet with encoder resnet50 is not available yet in this version of runexp "
-                               + "(available encoders: plain, vgg16, vgg16_bn)", at: "model.encoder")
+                return ResNetUNet(inChannels: m.inChannels, numClasses: classes, rng: &rng)
             }
         case .fcn:
             if m.isClassicFCN {
@@ -54,10 +53,11 @@ public enum ModelFactory {
         switch model {
         case is ClassicFCN: keys = ClassicFCN.torchvisionVGGKeys
         case is VGGUNet: keys = VGGUNet.torchvisionVGGKeys
+        case is ResNetUNet: keys = ResNetUNet.torchvisionKeys
         case is FCN, is DeepLabV3: keys = StateDict.KeyMap(modelPrefix: "backbone.")
         default:
             throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, or unet with "
-                           + "encoder vgg16); the plain UNet has none", at: "model.pretrained")
+                           + "encoder vgg16 or resnet50); the plain UNet has none", at: "model.pretrained")
         }
         let report = try model.load(from: path, strict: false, keys: keys)
         guard !report.loaded.isEmpty else {

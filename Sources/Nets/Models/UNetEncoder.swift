@@ -9,17 +9,12 @@ public enum UNetEncoder: Equatable, Sendable {
     /// torchvision's ResNet-50, the recipe's `Unet(backbone="resnet50")`: skips from conv1
     /// (64), layer1 (256), layer2 (512), layer3 (1024), layer4 (2048), decoder `UNetUp`
     /// stages with in_filters [192, 512, 1024, 3072] and out_filters [64, 128, 256, 512],
-    /// then `up_conv` (×2 bilinear upsampling, two 3×3 conv + ReLU at 64 channels) and `final`.
-    /// TODO(lead): not built yet; connect it once the ResNet backbone (branch `resnet`) is merged.
+    /// then `up_conv` (×2 bilinear upsampling, two 3×3 conv + ReLU at 64 channels) and `final`:
+    /// `ResNetUNet`.
     case resnet50
 
-    /// Asked for an encoder this build cannot make yet.
-    public struct Unavailable: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// Builds the `unet` model with this encoder.
-    public func makeModel(inChannels: Int = 3, numClasses: Int, rng: inout SeededRandom) throws -> any SegmentationModel {
+    public func makeModel(inChannels: Int = 3, numClasses: Int, rng: inout SeededRandom) -> any SegmentationModel {
         switch self {
         case let .plain(baseChannels, bilinear):
             return UNet(inChannels: inChannels, numClasses: numClasses, baseChannels: baseChannels, bilinear: bilinear,
@@ -27,7 +22,7 @@ public enum UNetEncoder: Equatable, Sendable {
         case let .vgg16(batchNorm):
             return VGGUNet(inChannels: inChannels, numClasses: numClasses, batchNorm: batchNorm, rng: &rng)
         case .resnet50:
-            throw Unavailable(description: "unet with encoder resnet50 is not available yet: use encoder vgg16 or the plain UNet (base_c)")
+            return ResNetUNet(inChannels: inChannels, numClasses: numClasses, rng: &rng)
         }
     }
 
@@ -37,7 +32,7 @@ public enum UNetEncoder: Equatable, Sendable {
         switch self {
         case .plain: return nil
         case .vgg16: return VGGUNet.torchvisionVGGKeys
-        case .resnet50: return nil  // TODO(lead): KeyMap(modelPrefix: "resnet.") once ResNet-UNet exists.
+        case .resnet50: return ResNetUNet.torchvisionKeys
         }
     }
 }
