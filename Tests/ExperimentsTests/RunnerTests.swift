@@ -175,6 +175,32 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(rows[2].hasPrefix("run,done,,"), rows[2])
     }
 
+    /// `model.pretrained` loads a torchvision classification state dict into the backbone by
+    /// name (its `fc` is skipped), and an FCN with the auxiliary head trains through the runner.
+    func testPretrainedBackboneAndAuxiliaryHeadTrain() throws {
+        var rng = SeededRandom(seed: 42)
+        let imagenet = ResNet(.resnet18, numClasses: 1000, rng: &rng)  // the keys of torchvision's resnet18()
+        let weights = NSTemporaryDirectory() + "resnet18-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: weights) }
+        try imagenet.save(to: weights)
+        let yaml = tinyExperiment(epochs: 2).replacingOccurrences(
+            of: "model: {name: unet, base_c: 4, upsample: bilinear}",
+            with: "model: {name: fcn, backbone: resnet18, output_stride: 16, aux: true, pretrained: '\(weights)'}")
+        let sweep = try runner(yaml)
+        let (failed, _) = try sweep.run()
+        XCTAssertEqual(failed, 0)
+        let dir = sweep.directory(of: sweep.experiment.runs[0])
+        let log = try String(contentsOfFile: dir + "/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("pretrained backbone from \(weights)"), log)
+        XCTAssertTrue(log.contains("fc.weight"), "the skipped classifier is reported: \(log)")
+        let records = try MetricsLog.read(dir + "/metrics.jsonl")
+        XCTAssertEqual(records.count, 2)
+        XCTAssertTrue(records.allSatisfy { $0.trainLoss.isFinite })
+        let last = try SafeTensors.read(dir + "/checkpoints/last.safetensors")
+        XCTAssertNotNil(last["aux_classifier.4.weight"])
+        XCTAssertNotNil(last["backbone.layer4.1.bn2.running_var"])
+    }
+
     func testOnlyAndShardSelectRuns() throws {
         let yaml = tinyExperiment(extra: "sweep: {model.base_c: [4, 8], seed: [0, 1, 2]}")
         let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))
