@@ -201,6 +201,39 @@ final class RunnerTests: XCTestCase {
         XCTAssertNotNil(last["backbone.layer4.1.bn2.running_var"])
     }
 
+    /// Freeze-then-unfreeze: the frozen stage leaves the encoder bitwise unchanged, and the
+    /// optimizer state of the parameters that kept training carries across the stage change
+    /// (Adam's per-parameter step counts add up over both stages).
+    func testStagesFreezeThenUnfreezeAndCarryOptimizerState() throws {
+        let yaml = tinyExperiment(epochs: 2, extra: """
+            stages:
+              - {epochs: 1, freeze: [encoder], batch_size: 4, lr: 0.001}
+              - {epochs: 1, batch_size: 2, lr: 0.0005}
+            """).replacingOccurrences(of: "optimizer: {name: sgd, lr: 0.01, momentum: 0.9, weight_decay: 1.0e-4}",
+                                      with: "optimizer: {name: adam, lr: 0.001}")
+            .replacingOccurrences(of: "warmup: {epochs: 1,", with: "warmup: {epochs: 0,")
+        var encoderAfterStage1: [Float]?
+        let reporter = ProgressReporter(live: false, write: { _ in })
+        let sweep = try runner(yaml, reporter: reporter)
+        let dir = sweep.directory(of: sweep.experiment.runs[0])
+        var rng = SeededRandom(seed: 3)
+        let initial = UNet(inChannels: 3, numClasses: 2, baseChannels: 4, bilinear: true, rng: &rng)
+        // 8 images: stage 1 has 2 steps of 4, stage 2 has 4 steps of 2.
+        reporter.afterStep = { iteration in
+            if iteration == 3 {  // the first step of stage 2: last.safetensors still holds the end of stage 1
+                encoderAfterStage1 = (try? SafeTensors.read(dir + "/checkpoints/last.safetensors"))?["in_conv.0.weight"]?.array
+            }
+        }
+        _ = try sweep.run()
+        // After stage 1's only epoch the checkpoint holds the encoder as initialised.
+        XCTAssertEqual(encoderAfterStage1, initial.in_conv.namedParameters()[0].1.value.array)
+        let state = try SafeTensors.read(Checkpoint.resumePath(dir))
+        XCTAssertEqual(state["optimizer.out_conv.0.weight.step"]?.data[0], 6, "decoder: 2 + 4 steps")
+        XCTAssertEqual(state["optimizer.in_conv.0.weight.step"]?.data[0], 4, "encoder: stage 2 only")
+        let final = try SafeTensors.read(dir + "/checkpoints/last.safetensors")
+        XCTAssertNotEqual(final["in_conv.0.weight"]?.array, encoderAfterStage1, "unfrozen in stage 2")
+    }
+
     func testOnlyAndShardSelectRuns() throws {
         let yaml = tinyExperiment(extra: "sweep: {model.base_c: [4, 8], seed: [0, 1, 2]}")
         let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))
