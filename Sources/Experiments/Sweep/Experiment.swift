@@ -60,14 +60,18 @@ public struct Experiment: Sendable {
         }
 
         let assignments = spec.expand()
-        let keys = RunID.keys(for: spec.paths)
+        // Short keys are unique over swept and overridden paths together (`epochs` twice
+        // becomes `schedule.epochs` and `schedule.warmup.epochs`).
+        let overrideParts = overrides.compactMap(RunID.override(_:))
+        let allKeys = RunID.keys(for: overrideParts.map(\.path) + spec.paths)
+        let keys = Array(allKeys.dropFirst(overrideParts.count))
         let swept = assignments.map { run in
             run.enumerated().map { SweptValue(path: $1.path, key: keys[$0], text: $1.text, location: $1.value.location) }
         }
         // A swept mapping (`optimizer: [{name: sgd}, {name: adam}]`) shows its own keys.
         // `--set` values come first in the id, so runs of one file with different overrides
         // (`--set model.name=fcn`) get ids that say what differs, as Hydra's override dirnames do.
-        let overridden = overrides.compactMap(RunID.piece(forOverride:))
+        let overridden = zip(allKeys, overrideParts).map { "\($0)=\($1.value)" }
         let ids = RunID.ids(for: assignments.map { run in
             overridden + run.enumerated().map { $1.value.mapping != nil ? $1.text : "\(keys[$0])=\($1.text)" }
         })

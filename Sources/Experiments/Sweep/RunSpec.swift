@@ -96,15 +96,15 @@ enum RunID {
         }
     }
 
-    /// The id piece of a `--set path=value` override (`backbone=resnet18`), or nil for settings
-    /// that say where or how a run executes rather than what it trains (threads, paths, name).
-    static func piece(forOverride text: String) -> String? {
+    /// The path and value of a `--set path=value` override that names the run, or nil for
+    /// settings that say where or how a run executes rather than what it trains (threads,
+    /// paths, name).
+    static func override(_ text: String) -> (path: String, value: String)? {
         guard let eq = text.firstIndex(of: "=") else { return nil }
         let path = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
         let excluded = ["threads", "name", "data.root", "init.checkpoint", "model.pretrained"]
         guard !excluded.contains(path), !path.hasPrefix("sweep") else { return nil }
-        let key = path.split(separator: ".").last.map(String.init) ?? path
-        return "\(key)=\(text[eq...].dropFirst().trimmingCharacters(in: .whitespaces))"
+        return (path, text[eq...].dropFirst().trimmingCharacters(in: .whitespaces))
     }
 
     /// The short key of each swept path: its last component unless another path shares it.
