@@ -51,3 +51,17 @@ public func zeroPad2d(_ x: Tensor, left: Int, right: Int, top: Int, bottom: Int)
     }
     return out
 }
+
+extension ZeroPad2d {
+    /// The padding that brings an upsampled decoder map of `height`×`width` to its skip map's
+    /// `target` size, as the UNet recipes do before concatenating:
+    /// `F.pad(x, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])`. When the map is larger (a
+    /// strided trunk rounds odd sides up), the excess is cropped at the bottom/right. Nil when
+    /// the sizes already match.
+    public static func matching(height: Int, width: Int, to target: Tensor) -> ZeroPad2d? {
+        let dy = target.h - height, dx = target.w - width
+        guard dy != 0 || dx != 0 else { return nil }
+        let left = max(dx, 0) / 2, top = max(dy, 0) / 2
+        return ZeroPad2d(left: left, right: dx - left, top: top, bottom: dy - top)
+    }
+}

@@ -47,8 +47,7 @@ public final class ResNetUNet: Module, SegmentationModel {
         y = up_concat1.forward(skip: f.stem, y)
         y = up_conv.forward(y)
         // The stem halves odd sides with rounding up, so ×2 can overshoot by one: crop (or pad) to the input.
-        let dh = x.h - y.h, dw = x.w - y.w
-        fit = dh != 0 || dw != 0 ? ZeroPad2d(left: 0, right: dw, top: 0, bottom: dh) : nil
+        fit = ZeroPad2d.matching(height: y.h, width: y.w, to: x)
         if let fit { y = fit.forward(y) }
         return `final`.forward(y)
     }

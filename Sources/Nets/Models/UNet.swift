@@ -140,13 +140,10 @@ public final class Up: Module {
 
     public func forward(_ x: Tensor, skip: Tensor) -> Tensor {
         var u = up.forward(x)
-        let dy = skip.h - u.h, dx = skip.w - u.w
-        // F.pad(x1, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2]), with Python's floor division.
-        let left = floorDiv(dx, 2), top = floorDiv(dy, 2)
-        let padLayer = ZeroPad2d(left: left, right: dx - left, top: top, bottom: dy - top)
-        if dx != 0 || dy != 0 { u = padLayer.forward(u) }
+        let padding = ZeroPad2d.matching(height: u.h, width: u.w, to: skip)
+        if let padding { u = padding.forward(u) }
         if training {
-            pad = (dx != 0 || dy != 0) ? padLayer : nil
+            pad = padding
             skipChannels = skip.c
         }
         return conv.forward(concatChannels([skip, u]))
@@ -164,6 +161,3 @@ public final class Up: Module {
 
     public override func clearCache() { pad = nil }
 }
-
-@inline(__always)
-private func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }

@@ -101,12 +101,7 @@ public final class UNetUp: Module {
     /// map at half that size, floored (`inputs2`).
     public func forward(skip: Tensor, _ x: Tensor) -> Tensor {
         var u = up.forward(x)
-        let dy = skip.h - u.h, dx = skip.w - u.w
-        // F.pad(u, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2]) when the skip is larger (VGG's
-        // floor pooling); ResNet's strided convolutions round odd sides up instead, so ×2 can
-        // overshoot the skip by one: that excess is cropped at the bottom/right.
-        let left = max(dx, 0) / 2, top = max(dy, 0) / 2
-        let padding = dx == 0 && dy == 0 ? nil : ZeroPad2d(left: left, right: dx - left, top: top, bottom: dy - top)
+        let padding = ZeroPad2d.matching(height: u.h, width: u.w, to: skip)
         if let padding { u = padding.forward(u) }
         if training {
             pad = padding
