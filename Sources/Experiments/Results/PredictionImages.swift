@@ -70,8 +70,15 @@ public enum PredictionImages {
     /// `separatorColor`: the picture a run keeps of a few validation images.
     public static func panel(image: Image, truth: LabelMap, prediction: LabelMap,
                              palette: [Image.Color] = Image.Color.vocColorMap, ignoreIndex: Int32? = 255) -> Image {
-        sideBySide([image.converted(to: .rgb), colored(truth, palette: palette, ignoreIndex: ignoreIndex),
-                    colored(prediction, palette: palette, ignoreIndex: ignoreIndex)])
+        // Pixels the truth ignores are shown ignored in the prediction too: they take no part in
+        // training or metrics (DRIVE's outside of the field of view), so what the model says
+        // there is noise that would only distract.
+        var shown = prediction
+        if let ignoreIndex {
+            for i in 0..<shown.count where truth.values[i] == ignoreIndex { shown.values[i] = ignoreIndex }
+        }
+        return sideBySide([image.converted(to: .rgb), colored(truth, palette: palette, ignoreIndex: ignoreIndex),
+                           colored(shown, palette: palette, ignoreIndex: ignoreIndex)])
     }
 
     /// RGB images of equal height placed left to right with separators between them.
