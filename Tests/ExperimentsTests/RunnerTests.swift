@@ -234,6 +234,16 @@ final class RunnerTests: XCTestCase {
         XCTAssertNotEqual(final["in_conv.0.weight"]?.array, encoderAfterStage1, "unfrozen in stage 2")
     }
 
+    /// A crop smaller than the network's poolings allow is a clear error naming the image, not a
+    /// trap in the engine (PyTorch raises "output size is too small" there).
+    func testImagesSmallerThanTheModelAllowsAreAnError() throws {
+        let sweep = try runner(tinyExperiment(epochs: 2).replacingOccurrences(of: "crop: null", with: "crop: 8"))
+        let (failed, _) = try sweep.run()
+        XCTAssertEqual(failed, 1)
+        let note = RunStatusFile.read(sweep.directory(of: sweep.experiment.runs[0]))?.note ?? ""
+        XCTAssertTrue(note.contains("images of 8x8 are smaller than this model's minimum input of 16x16"), note)
+    }
+
     func testOnlyAndShardSelectRuns() throws {
         let yaml = tinyExperiment(extra: "sweep: {model.base_c: [4, 8], seed: [0, 1, 2]}")
         let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))

@@ -22,7 +22,9 @@ enum ConfigSources {
         }
         let data = given.map { Data($0.utf8) } ?? FileManager.default.contents(atPath: absolute)
         guard let data else {
-            let reason = FileManager.default.fileExists(atPath: absolute) ? "cannot read" : "not found"
+            var isFolder: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: absolute, isDirectory: &isFolder)
+            let reason = !exists ? "not found" : isFolder.boolValue ? "is a folder, not a YAML file" : "cannot be read"
             diagnostics.error(includedAt == nil ? "config file \(reason)" : "base file '\(path)' \(reason)", at: here)
             return nil
         }

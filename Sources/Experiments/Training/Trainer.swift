@@ -88,6 +88,7 @@ public final class Trainer {
                 }
                 let batches = loader.epoch(epoch, startingAt: progress.batch)
                 while let batch = try batches.next() {
+                    try checkInputSize(batch, model)
                     let lr = setup.schedule.lr(at: progress.iteration)
                     setup.optimizer.lr = lr
                     model.zeroGrad()
@@ -191,6 +192,7 @@ public final class Trainer {
         var metrics = SegmentationMetrics(numClasses: config.data.numClasses, ignoreIndex: Int32(config.data.ignoreIndex))
         let batches = loader.epoch(0)
         while let batch = try batches.next() {
+            try checkInputSize(batch, model)
             metrics.add(logits: model.forward(batch.images), target: batch.labels)
         }
         return metrics.scores
@@ -209,6 +211,16 @@ public final class Trainer {
         try RunStatusFile(status: status, note: note, id: run.id, hash: run.hash, wallSeconds: elapsed)
             .write(to: directory)
     }
+}
+
+/// Images too small for the network's poolings are a user error (a crop or image size), not a
+/// shape bug: say which image and what to change, before the engine would trap on it.
+func checkInputSize(_ batch: Batch, _ model: any SegmentationModel) throws {
+    let side = model.minimumInputSide
+    guard batch.images.h < side || batch.images.w < side else { return }
+    let name = batch.names.first.flatMap { $0 } ?? "sample \(batch.indices.first ?? 0)"
+    throw DataPipelineError("\(name): images of \(batch.images.w)x\(batch.images.h) are smaller than this model's "
+                            + "minimum input of \(side)x\(side); set data.crop to at least \(side) or use larger images")
 }
 
 extension EvalMetric {

@@ -6,8 +6,12 @@ enum PoolingKernel {
     struct Geometry: Hashable, CustomStringConvertible {
         var shape: [Int]
         var kernel, stride, padding: Int
-        var outHeight: Int { (shape[2] + 2 * padding - kernel) / stride + 1 }
-        var outWidth: Int { (shape[3] + 2 * padding - kernel) / stride + 1 }
+        // Floor division, as PyTorch: an input smaller than the window has no output (an
+        // error upstream), where Swift's truncating `/` would invent one.
+        var outHeight: Int { floorDivide(shape[2] + 2 * padding - kernel, stride) + 1 }
+        var outWidth: Int { floorDivide(shape[3] + 2 * padding - kernel, stride) + 1 }
+
+        private func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
         var outputShape: [Int] { [shape[0], shape[1], outHeight, outWidth] }
         var description: String { "maxpool \(shape) k\(kernel) s\(stride) p\(padding)" }
 

@@ -12,10 +12,14 @@ public protocol SegmentationModel: Layer {
     var auxiliaryLogits: Tensor? { get }
     /// Backward through the main logits and, when given, the auxiliary logits.
     func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor
+    /// The smallest image height and width the network accepts (its poolings must leave at
+    /// least one pixel); callers check inputs against it before `forward`.
+    var minimumInputSide: Int { get }
 }
 
 extension SegmentationModel {
     public var auxiliaryLogits: Tensor? { nil }
+    public var minimumInputSide: Int { 1 }
 
     public func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor {
         precondition(auxiliaryGradient == nil, "\(type(of: self)) has no auxiliary head")
@@ -25,4 +29,18 @@ extension SegmentationModel {
 
 extension UNet: SegmentationModel {
     public var groups: [String: [String]] { UNet.groups }
+    /// Four 2×2 poolings.
+    public var minimumInputSide: Int { 16 }
+}
+
+extension VGGUNet {
+    public var minimumInputSide: Int { VGGUNet.minimumInputSide }
+}
+
+extension ResNetUNet {
+    public var minimumInputSide: Int { ResNetUNet.minimumInputSide }
+}
+
+extension ClassicFCN {
+    public var minimumInputSide: Int { ClassicFCN.minimumInputSide }
 }
