@@ -1,4 +1,5 @@
 import Foundation
+import Nets
 
 /// A run's `metrics.jsonl`: one JSON object per epoch, appended and fsynced line by line, so a
 /// kill loses at most the line being written.
@@ -72,7 +73,7 @@ public final class MetricsLog {
     /// The JSON object of `record`, without a newline.
     public static func line(_ record: EpochRecord) -> String {
         var fields = ["\"epoch\":\(record.epoch)", "\"train_loss\":\(number(record.trainLoss))"]
-        let losses = record.losses.keys.sorted().map { "\(string($0)):\(number(record.losses[$0]!))" }
+        let losses = record.losses.keys.sorted().map { "\(JSONText.quoted($0)):\(number(record.losses[$0]!))" }
         fields.append("\"losses\":{\(losses.joined(separator: ","))}")
         fields.append("\"lr\":\(number(record.lr))")
         if let s = record.scores {
@@ -90,21 +91,6 @@ public final class MetricsLog {
 
     private static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 
-    private static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
 
     // MARK: Decoding
 

@@ -169,12 +169,12 @@ public enum SafeTensors {
             json += "\"__metadata__\":{"
             // The reference writes a hash map in arbitrary order; sorted keys make our files reproducible.
             json += metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-                .map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
+                .map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }.joined(separator: ",")
             json += "}"
         }
         for t in tensors {
             separator()
-            json += "\(jsonString(t.name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":["
+            json += "\(JSONText.quoted(t.name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":["
             json += t.shape.map(String.init).joined(separator: ",")
             json += "],\"data_offsets\":[\(t.dataOffsets.lowerBound),\(t.dataOffsets.upperBound)]}"
         }
@@ -184,25 +184,6 @@ public enum SafeTensors {
         return bytes
     }
 
-    /// A JSON string literal, escaped like serde_json: quote, backslash and control characters.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }
 
 extension SafeTensors.DType {
