@@ -244,6 +244,17 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(note.contains("images of 8x8 are smaller than this model's minimum input of 16x16"), note)
     }
 
+    func testDeepLabWithBatchOfOneIsALocatedError() throws {
+        let yaml = tinyExperiment(epochs: 2)
+            .replacingOccurrences(of: "model: {name: unet, base_c: 4, upsample: bilinear}",
+                                  with: "model: {name: deeplabv3, backbone: resnet18}")
+            .replacingOccurrences(of: "batch_size: 4", with: "batch_size: 1")
+        XCTAssertThrowsError(try runner(yaml).validate()) { error in
+            XCTAssertTrue("\(error)".hasPrefix("tiny.yaml:14:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("deeplabv3 trains with batch_size >= 2"), "\(error)")
+        }
+    }
+
     func testOnlyAndShardSelectRuns() throws {
         let yaml = tinyExperiment(extra: "sweep: {model.base_c: [4, 8], seed: [0, 1, 2]}")
         let experiment = try Experiment.parse(yaml, file: "tiny.yaml", options: ConfigOptions(checkPaths: false))
