@@ -59,6 +59,9 @@ final class ShippedExperimentsTests: XCTestCase {
         XCTAssertEqual(warmup.map { $0.config.schedule.warmup.epochs }, [0, 5, 5, 5])
         let freeze = try Experiment.load(dir + "ablation_freeze.yaml", options: options).runs
         XCTAssertEqual(freeze.map { $0.config.stages.map(\.freeze) }, [[["encoder"], []], [[]]])
+        // A swept list keeps a short, still distinct id: its start and a digest of the whole.
+        XCTAssertTrue(freeze.allSatisfy { $0.id.count <= 40 }, "\(freeze.map(\.id))")
+        XCTAssertEqual(Set(freeze.map(\.id)).count, 2)
         XCTAssertEqual(try Experiment.load(dir + "ablation_fcn_variants.yaml", options: options).runs
             .map { $0.config.model.variant.rawValue }, ["32s", "16s", "8s"])
         XCTAssertEqual(try Experiment.load(dir + "ablation_aspp.yaml", options: options).runs.map { $0.config.model.asppRates },

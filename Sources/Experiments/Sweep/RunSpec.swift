@@ -89,11 +89,22 @@ enum RunID {
     static func ids(for runs: [[String]]) -> [String] {
         var seen: Set<String> = []
         return runs.enumerated().map { i, pieces in
-            var id = pieces.isEmpty ? "run" : sanitize(pieces.joined(separator: ","))
+            var id = pieces.isEmpty ? "run" : sanitize(pieces.map(shortened).joined(separator: ","))
             if seen.contains(id) { id += ",run=\(i)" }
             seen.insert(id)
             return id
         }
+    }
+
+    /// Longest value kept whole in an id piece; longer ones (a swept `stages` list) keep their
+    /// start and a short digest of the whole, so ids stay readable and still differ.
+    static let maxValueLength = 24
+
+    static func shortened(_ piece: String) -> String {
+        guard let eq = piece.firstIndex(of: "=") else { return piece }
+        let value = piece[eq...].dropFirst()
+        guard value.count > maxValueLength else { return piece }
+        return piece[..<eq] + "=" + value.prefix(maxValueLength - 7) + "~" + SHA256.hex(String(value)).prefix(6)
     }
 
     /// The path and value of a `--set path=value` override that names the run, or nil for
