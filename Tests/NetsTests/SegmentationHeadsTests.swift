@@ -137,12 +137,19 @@ final class SegmentationHeadsTests: XCTestCase {
         for (key, p) in model.namedParameters() where p.kind == .weight && !key.hasPrefix("backbone.") {
             XCTAssertNotNil(p.grad, key)
         }
+        // Nor do the convolutions reading the backbone's maps compute their input gradients.
+        let aspp = model.classifier.layers[0] as! ASPP
+        let readers = aspp.convs.compactMap { ($0 as? Sequential)?.layers.first as? ConvolutionLayer }
+            + [model.aux_classifier!.layers[0] as! ConvolutionLayer]
+        XCTAssertEqual(readers.count, 5)
+        XCTAssertTrue(readers.allSatisfy { !$0.computesInputGradient })
 
         model.zeroGrad()
         model.unfreezeAll()
         let y2 = model.forward(x)
         XCTAssertGreaterThan(TorchFixture.maxAbs(model.backward(y2, auxiliaryGradient: model.auxiliaryLogits)), 0)
         for (key, p) in model.namedParameters() where p.kind == .weight { XCTAssertNotNil(p.grad, key) }
+        XCTAssertTrue(readers.allSatisfy { $0.computesInputGradient })
     }
 
     /// Freezing the stem and layer1 only: backward stops at layer2.

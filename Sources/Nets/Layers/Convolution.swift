@@ -9,6 +9,10 @@ public class ConvolutionLayer: Module, Layer {
     public let stride: Int
     public let padding: Int
     public let dilation: Int
+    /// False when nothing before this layer learns, so its input gradient would be thrown away
+    /// (the head right after a frozen backbone): backward then skips oneDNN's backward-data
+    /// pass and returns zeros.
+    public var computesInputGradient = true
 
     // Kept from forward for backward (training mode only).
     private var input: Tensor?
@@ -58,6 +62,10 @@ public class ConvolutionLayer: Module, Layer {
             let (dw, db) = kernel.runBackwardWeights(x, dy)
             if weight.needsGrad { weight.accumulate(dw) }
             if let bias, bias.needsGrad, let db { bias.accumulate(db) }
+        }
+        guard computesInputGradient else {
+            clearCache()
+            return Tensor(shape: x.shape, layout: .nhwc)
         }
         let dx = kernel.runBackwardData(dy, kernel.prepare(weight.value, for: kernel.backwardData, reuse: weights))
         clearCache()

@@ -47,6 +47,8 @@ public class SimpleSegmentationModel: Module, SegmentationModel {
     /// with a frozen backbone no backbone gradient is computed and the input gradient is zero.
     public func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor {
         guard let headSize else { preconditionFailure("backward without a training forward") }
+        let backboneLearns = backbone.namedParameters().contains { $0.1.needsGrad }
+        for conv in headInputConvolutions { conv.computesInputGradient = backboneLearns }
         let d4 = classifier.backward(bilinearResizeBackward(dy, inputHeight: headSize.height,
                                                             inputWidth: headSize.width, alignCorners: false))
         var d3: Tensor?
@@ -67,6 +69,18 @@ public class SimpleSegmentationModel: Module, SegmentationModel {
     public override func clearCache() {
         headSize = nil
         auxSize = nil
+    }
+
+    /// The convolutions that read the backbone's maps: the first layer of each head, or each
+    /// ASPP branch's convolution (the image-pooling branch's gradient is 1×1, not worth it).
+    private var headInputConvolutions: [ConvolutionLayer] {
+        [classifier, aux_classifier].compactMap { $0?.layers.first }.flatMap { first -> [ConvolutionLayer] in
+            if let conv = first as? ConvolutionLayer { return [conv] }
+            if let aspp = first as? ASPP {
+                return aspp.convs.compactMap { ($0 as? Sequential)?.layers.first as? ConvolutionLayer }
+            }
+            return []
+        }
     }
 
     public var groups: [String: [String]] {
