@@ -145,6 +145,9 @@ public final class ClassicFCN: Module, SegmentationModel {
     /// The head's backward: gradients for the pool maps, in the order `forwardHead` took them.
     /// A sum passes its gradient unchanged to both terms; neither backward below modifies it.
     func backwardHead(_ dy: Tensor) -> [Tensor] {
+        // The layers reading the backbone's pool maps need no input gradient when it learns nothing.
+        let backboneLearns = backbone.namedParameters().contains { $0.1.needsGrad }
+        for conv in [fc6] + fusions.map(\.score) { conv.computesInputGradient = backboneLearns }
         var g = finalUp.backward(dy)
         var gradients: [Tensor] = []
         for fusion in fusions.reversed() {
