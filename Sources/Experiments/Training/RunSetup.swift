@@ -97,8 +97,10 @@ struct RunSetup {
                            shuffle: true, dropLast: true, cache: cache)
         }
         trainLoaders = loaders
+        // Full-size evaluation pads to a multiple of 16 (the UNet's four poolings), or of the
+        // model's minimum side when larger, so small validation images still fit the network.
         let evalTransform = try EvalTransform(mean: d.mean.map(Float.init), std: d.std.map(Float.init),
-                                              padMultiple: 16, ignoreIndex: ignore)
+                                              padMultiple: max(16, net.minimumInputSide), ignoreIndex: ignore)
         valLoader = val.count == 0 ? nil
             : try DataLoader(dataset: val, transform: .eval(evalTransform), seed: seed, batchSize: 1,
                              shuffle: false, dropLast: false, cache: cache)
@@ -129,6 +131,7 @@ struct RunSetup {
         }
     }
 
+    /// The seed of the `synthetic` dataset's images (fixed: they are data, not a run's choice).
     static let syntheticDataSeed: UInt64 = 2024
 
     /// The key prefixes a stage's freeze list names: a model group (`encoder`) or a key prefix.
