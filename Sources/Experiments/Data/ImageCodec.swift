@@ -68,14 +68,15 @@ public enum ImageCodec {
     /// Writes `image` as a PNG: gray, gray+alpha, RGB, RGBA (8-bit), or a palette PNG whose
     /// pixel values are `image`'s indices and whose palette is `image.palette` (tRNS is
     /// written when an entry is not opaque). 16-bit images are written with their 8-bit
-    /// samples. The file appears atomically: bytes go to a temporary file in the same
-    /// folder, which is flushed and renamed over `path`, so readers never see half a PNG.
+    /// samples. The file appears atomically (`AtomicFile`), so readers never see half a PNG.
     public static func writePNG(_ image: Image, to path: String) throws {
+        let bytes: [UInt8]
         do {
-            try writeAtomically(path) { file in try PNGCodec.encode(image, to: file) }
+            bytes = try PNGCodec.encode(image)
         } catch let failure as DecodeFailure {
             throw ImageError(path, failure.message)
         }
+        try AtomicFile.write(bytes, to: path)
     }
 
     /// The whole file, or an `ImageError` naming the reason it cannot be read.
@@ -99,36 +100,6 @@ public enum ImageCodec {
             done += n
         }
         return bytes
-    }
-
-    /// Runs `body` on a `FILE` for a fresh temporary file beside `path`, then flushes it to
-    /// disk and renames it to `path`; on any error the temporary file is removed and `path`
-    /// is left as it was.
-    static func writeAtomically(_ path: String, _ body: (UnsafeMutablePointer<FILE>) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temp = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ImageError(path, "cannot create a temporary file in \(folder): \(errnoText())") }
-        guard let file = fdopen(fd, "wb") else {
-            let reason = errnoText()
-            close(fd)
-            unlink(temp)
-            throw ImageError(path, "cannot open a temporary file: \(reason)")
-        }
-        var closed = false
-        do {
-            try body(file)
-            guard fflush(file) == 0 else { throw ImageError(path, "write failed: \(errnoText())") }
-            guard fsync(fd) == 0 else { throw ImageError(path, "fsync failed: \(errnoText())") }
-            closed = true
-            guard fclose(file) == 0 else { throw ImageError(path, "close failed: \(errnoText())") }
-            guard rename(temp, path) == 0 else { throw ImageError(path, "cannot rename the temporary file into place: \(errnoText())") }
-        } catch {
-            if !closed { fclose(file) }
-            unlink(temp)
-            throw error
-        }
     }
 
     /// What to say about a file whose signature is none of ours, naming common other formats.

@@ -160,7 +160,7 @@ enum PNGCodec {
     /// Writes `image` as 8-bit PNG to an open file (see `ImageCodec.writePNG`). libpng's
     /// simplified writer adds an sRGB chunk, which is true of 8-bit data and which readers of
     /// class-id PNGs (Pillow, OpenCV, this file) ignore.
-    static func encode(_ image: Image, to file: UnsafeMutablePointer<FILE>) throws {
+    static func encode(_ image: Image) throws -> [UInt8] {
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
         png.width = UInt32(image.width)
@@ -183,12 +183,21 @@ enum PNGCodec {
         guard image.width > 0, image.height > 0 else {
             throw DecodeFailure("cannot write PNG: the image is \(image.width)x\(image.height) pixels")
         }
+        // The simplified API encodes to memory in two calls: the first measures, the second writes.
+        var size = 0
+        var bytes: [UInt8] = []
         let ok = image.samples.withUnsafeBytes { pixels in
-            colormap.withUnsafeBytes { map in
-                png_image_write_to_stdio(&png, file, 0, pixels.baseAddress, 0, map.baseAddress)
+            colormap.withUnsafeBytes { map -> Int32 in
+                guard png_image_write_to_memory(&png, nil, &size, 0, pixels.baseAddress, 0, map.baseAddress) != 0
+                else { return 0 }
+                bytes = [UInt8](repeating: 0, count: size)
+                return bytes.withUnsafeMutableBytes {
+                    png_image_write_to_memory(&png, $0.baseAddress, &size, 0, pixels.baseAddress, 0, map.baseAddress)
+                }
             }
         }
         guard ok != 0 else { throw DecodeFailure("cannot write PNG: \(message(of: &png))") }
+        return Array(bytes.prefix(size))
     }
 
     /// The simplified API's error or warning text.

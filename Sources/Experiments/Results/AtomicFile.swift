@@ -30,7 +30,7 @@ public enum AtomicFile {
         let (dir, name) = split(path)
         let temp = "\(dir)/.\(name).tmp-\(getpid())"
         let fd = failing == .open ? -1 : open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw ResultsError(path, "cannot create \(temp)", errno: failing == .open ? EACCES : errno) }
+        if fd < 0 { throw ResultsError(path, "cannot create a temporary file in \(dir)", errno: failing == .open ? EACCES : errno) }
         var ok = false
         defer {
             if !ok { unlink(temp) }
