@@ -43,3 +43,34 @@ public func splitChannels(_ dy: Tensor, sizes: [Int]) -> [Tensor] {
     }
     return outs
 }
+
+/// Where a UNet decoder stage meets its skip connection: the upsampled map is padded (or
+/// cropped) to the skip's size (`ZeroPad2d.matching`) and `[skip, upsampled]` concatenated;
+/// backward splits the gradient back and undoes the padding. Shared by every UNet variant.
+struct SkipJoin {
+    private var pad: ZeroPad2d?
+    private var skipChannels = 0
+
+    /// `training` keeps what `backward` needs.
+    mutating func forward(skip: Tensor, upsampled: Tensor, training: Bool) -> Tensor {
+        var u = upsampled
+        let padding = ZeroPad2d.matching(height: u.h, width: u.w, to: skip)
+        if let padding { u = padding.forward(u) }
+        if training {
+            pad = padding
+            skipChannels = skip.c
+        }
+        return concatChannels([skip, u])
+    }
+
+    /// (gradient for the upsampled map before padding, gradient for the skip).
+    mutating func backward(_ dcat: Tensor) -> (upsampled: Tensor, skip: Tensor) {
+        let parts = splitChannels(dcat, sizes: [skipChannels, dcat.c - skipChannels])
+        var du = parts[1]
+        if let pad { du = pad.backward(du) }
+        pad = nil
+        return (du, parts[0])
+    }
+
+    mutating func clear() { pad = nil }
+}

@@ -123,8 +123,7 @@ func doubleConv(_ inChannels: Int, _ outChannels: Int, mid: Int? = nil, rng: ino
 public final class Up: Module {
     public let up: any Layer
     public let conv: Sequential
-    private var pad: ZeroPad2d?
-    private var skipChannels = 0
+    private var join = SkipJoin()
 
     init(_ inChannels: Int, _ outChannels: Int, bilinear: Bool, rng: inout SeededRandom) {
         if bilinear {
@@ -139,25 +138,14 @@ public final class Up: Module {
     public override func namedChildren() -> [(String, Module)] { [("up", up), ("conv", conv)] }
 
     public func forward(_ x: Tensor, skip: Tensor) -> Tensor {
-        var u = up.forward(x)
-        let padding = ZeroPad2d.matching(height: u.h, width: u.w, to: skip)
-        if let padding { u = padding.forward(u) }
-        if training {
-            pad = padding
-            skipChannels = skip.c
-        }
-        return conv.forward(concatChannels([skip, u]))
+        conv.forward(join.forward(skip: skip, upsampled: up.forward(x), training: training))
     }
 
     /// Returns (gradient for the upsampled input, gradient for the skip connection).
     public func backward(_ dy: Tensor) -> (Tensor, Tensor) {
-        let dcat = conv.backward(dy)
-        let parts = splitChannels(dcat, sizes: [skipChannels, dcat.c - skipChannels])
-        var du = parts[1]
-        if let pad { du = pad.backward(du) }
-        pad = nil
-        return (up.backward(du), parts[0])
+        let (du, dskip) = join.backward(conv.backward(dy))
+        return (up.backward(du), dskip)
     }
 
-    public override func clearCache() { pad = nil }
+    public override func clearCache() { join.clear() }
 }

@@ -89,8 +89,7 @@ public final class UNetUp: Module {
     // The recipe applies one `relu` module twice; two instances here, since each keeps its output.
     let relu1 = ReLU(inplace: true)
     let relu2 = ReLU(inplace: true)
-    private var pad: ZeroPad2d?
-    private var skipChannels = 0
+    private var join = SkipJoin()
 
     public init(_ inChannels: Int, _ outChannels: Int, rng: inout SeededRandom) {
         conv1 = Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, rng: &rng)
@@ -100,27 +99,16 @@ public final class UNetUp: Module {
     /// `skip` is the encoder map at this stage's size (`inputs1` in the recipe), `x` the deeper
     /// map at half that size, floored (`inputs2`).
     public func forward(skip: Tensor, _ x: Tensor) -> Tensor {
-        var u = up.forward(x)
-        let padding = ZeroPad2d.matching(height: u.h, width: u.w, to: skip)
-        if let padding { u = padding.forward(u) }
-        if training {
-            pad = padding
-            skipChannels = skip.c
-        }
-        var y = conv1.forward(concatChannels([skip, u]))
+        var y = conv1.forward(join.forward(skip: skip, upsampled: up.forward(x), training: training))
         y = relu1.forward(y)
         return relu2.forward(conv2.forward(y))
     }
 
     /// Returns (gradient for the deeper input `x`, gradient for the skip map).
     public func backward(_ dy: Tensor) -> (input: Tensor, skip: Tensor) {
-        let dcat = conv1.backward(relu1.backward(conv2.backward(relu2.backward(dy))))
-        let parts = splitChannels(dcat, sizes: [skipChannels, dcat.c - skipChannels])
-        var du = parts[1]
-        if let pad { du = pad.backward(du) }
-        pad = nil
-        return (up.backward(du), parts[0])
+        let (du, dskip) = join.backward(conv1.backward(relu1.backward(conv2.backward(relu2.backward(dy)))))
+        return (up.backward(du), dskip)
     }
 
-    public override func clearCache() { pad = nil }
+    public override func clearCache() { join.clear() }
 }
