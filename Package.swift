@@ -1,15 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Hot loops in Nets are written over raw pointers; -Ounchecked drops the
-// overflow checks that otherwise dominate them. Debug builds (what `swift test` uses) still
-// optimise with -O: unoptimised Swift is 10-50x slower in those loops, which would make the
-// training and model tests take minutes instead of seconds.
-let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
-    .unsafeFlags(["-O"], .when(configuration: .debug)),
-]
-
+// No unsafe flags: the shipped binary keeps Swift's checks (an index or overflow bug stops with
+// a message instead of corrupting memory), and Nets stays usable as a package dependency.
+// Release builds use SwiftPM's -O with whole-module optimisation; `make test` adds -O to the
+// debug build the tests use (unoptimised Swift is 10-50x slower in the layers' loops).
 let package = Package(
     name: "runexp",
     platforms: [.macOS(.v13)],
@@ -28,12 +23,11 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
-        .target(name: "Nets", dependencies: ["CDNNL"], swiftSettings: fast),
-        .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTurboJPEG", "CTIFF", "CGIF"], swiftSettings: fast),
+        .target(name: "Nets", dependencies: ["CDNNL"]),
+        .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTurboJPEG", "CTIFF", "CGIF"]),
         .executableTarget(
             name: "runexp",
-            dependencies: ["Nets", "Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: fast),
+            dependencies: ["Nets", "Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NetsTests", dependencies: ["Nets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Nets"], resources: [.copy("Fixtures")]),
     ],

@@ -40,6 +40,7 @@ struct Bench: ParsableCommand {
         var rng = SeededRandom(seed: 0)
         let model: any SegmentationModel
         var classes = self.classes
+        var inChannels = 3
         var title = "UNet base_c=\(baseC) \(transposed ? "transposed" : "bilinear")"
         if let config {
             let experiment: Experiment
@@ -51,14 +52,25 @@ struct Bench: ParsableCommand {
             }
             let run = experiment.runs[0]
             classes = run.config.data.numClasses
-            model = try ModelFactory.makeModel(run.config, at: run.locations)
+            inChannels = run.config.model.inChannels
+            model = try CommandErrors.loadingConfig { try ModelFactory.makeModel(run.config, at: run.locations) }
             title = "\(type(of: model)) from \(config)"
         } else {
             model = UNet(inChannels: 3, numClasses: classes, baseChannels: baseC, bilinear: !transposed, rng: &rng)
         }
         if freezeEncoder { model.freeze(UNet.groups["encoder"]!) }
-        if let freeze { model.freeze(model.groups[freeze] ?? [freeze]) }
-        let images = Tensor.activation(batch, 3, size, size)
+        if let freeze {
+            let prefixes = model.groups[freeze] ?? [freeze]
+            guard !model.freeze(prefixes).isEmpty else {
+                let groups = model.groups.keys.sorted().joined(separator: ", ")
+                throw ValidationError("--freeze '\(freeze)' is neither a group of this model (\(groups)) nor a prefix "
+                                      + "of its parameter names (e.g. '\(model.namedParameters().first?.0 ?? "")')")
+            }
+        }
+        guard size >= model.minimumInputSide else {
+            throw ValidationError("--size \(size) is smaller than this model's minimum input of \(model.minimumInputSide)")
+        }
+        let images = Tensor.activation(batch, inChannels, size, size)
         images.fillNormal(std: 1, &rng)
         var labels = LabelMap(n: batch, h: size, w: size)
         for i in 0..<labels.count { labels.values[i] = Int32(rng.next() % UInt64(classes)) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experiments
+import Foundation
 import Nets
 
 @main
@@ -18,4 +19,21 @@ struct RunExp: ParsableCommand {
         version: "\(runexpVersion) (\(CLibraries.summary))",
         subcommands: [Run.self, Bench.self, Predict.self, DataCommand.self],
         defaultSubcommand: Run.self)
+
+    /// Exit statuses (README, "Exit status"): 0 every run done, 1 some run or image failed,
+    /// 2 a config, data or command-line error found before anything trained, 128+N stopped by
+    /// signal N. A command-line mistake prints one line, not the usage text.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let status = exitCode(for: error)
+            if status == .success || error is ExitCode { exit(withError: error) }
+            let usage = status == .validationFailure
+            let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data((text + (usage ? " (see runexp --help)" : "") + "\n").utf8))
+            Foundation.exit(usage ? 2 : status.rawValue)
+        }
+    }
 }

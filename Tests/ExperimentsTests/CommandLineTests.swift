@@ -7,36 +7,10 @@ import XCTest
 /// binary is not beside the test bundle): files written, exit statuses, and results equal to
 /// the library's evaluation path on the same pixels.
 final class CommandLineTests: XCTestCase {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    func binary() throws -> String { try RunexpBinary.path() }
 
-    func binary() throws -> String {
-        let path = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("runexp").path
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("no runexp binary at \(path)") }
-        return path
-    }
-
-    func runexp(_ arguments: [String], in directory: String) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMP_NUM_THREADS"] = "2"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting, so a full pipe cannot block the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+    func runexp(_ arguments: [String], in directory: String) throws -> RunexpBinary.Outcome {
+        try RunexpBinary.run(arguments, in: directory)
     }
 
     func temporaryFolder() throws -> String {
@@ -159,7 +133,7 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(try ImageCodec.read("\(dir)/set/masks/synthetic_000\(i).png").labelValues(),
                            try SyntheticDataset(generator: generator, indices: 0..<2).sample(i).label)
         }
-        XCTAssertEqual(try runexp(["data", "synthetic", "--out", "x", "--size", "8"], in: dir).status, 64,
+        XCTAssertEqual(try runexp(["data", "synthetic", "--out", "x", "--size", "8"], in: dir).status, 2,
                        "a size out of range is a usage error")
 
         try Self.tinyYAML.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)

@@ -108,11 +108,45 @@ final class ConfigTests: XCTestCase {
                        ["exp.yaml:1:32: optimizer.betas must be [beta1, beta2], each in [0, 1), got [0.9, 1.5]"])
     }
 
+    /// The default warmup (one epoch) gives way in a one-epoch run instead of being an error
+    /// about a setting the user never wrote; longer runs keep it.
+    func testDefaultWarmupFitsOneEpochRuns() throws {
+        let one = try Experiment.parse("schedule: {epochs: 1}\n", options: ConfigOptions(checkPaths: false)).runs[0]
+        XCTAssertEqual(one.config.schedule.warmup.epochs, 0)
+        XCTAssertTrue(one.configYAML.contains("warmup:\n    epochs: 0"), one.configYAML)
+        let two = try Experiment.parse("schedule: {epochs: 2}\n", options: ConfigOptions(checkPaths: false)).runs[0]
+        XCTAssertEqual(two.config.schedule.warmup, WarmupConfig())
+    }
+
+    /// A swept or overridden key the chosen model never reads would train one config twice
+    /// under two names; it is an error naming the key and the model.
+    func testSettingsTheModelIgnoresCannotBeSweptOrSet() {
+        let fcn = "model: {name: fcn, backbone: resnet18}\n"
+        XCTAssertEqual(configErrors(fcn + "sweep:\n  model.base_c: [16, 32]\n"),
+                       ["exp.yaml:3:22: runs 'base_c=16' and 'base_c=32' would train the same config: model fcn does not "
+                        + "use model.base_c; take model.base_c out of the sweep"])
+        XCTAssertEqual(configErrors(fcn + "sweep:\n  model.base_c: [16, 32]\n  seed: [1, 2]\n").count, 1,
+                       "one error per key, not per pair of runs")
+        XCTAssertEqual(configErrors(fcn, overrides: ["model.upsample=transposed"]),
+                       ["--set model.upsample=transposed: model fcn does not use model.upsample, so this --set changes nothing"])
+        XCTAssertEqual(configErrors("model: {encoder: vgg16}\n", overrides: ["model.base_c=8"]),
+                       ["--set model.base_c=8: a UNet with encoder vgg16 does not use model.base_c, so this --set changes nothing"])
+        // A key used by only some runs of a zip (warmup shape with and without warmup) is fine.
+        XCTAssertEqual(configErrors("sweep:\n  zip:\n    - schedule.warmup.shape: [linear, cosine]\n"
+                                    + "      schedule.warmup.epochs: [0, 5]\n"), [])
+        // In a grid over models, the FCN runs of a base_c sweep are the duplicates.
+        XCTAssertEqual(configErrors(fcn + "sweep:\n  model.name: [unet, fcn]\n  model.base_c: [16, 32]\n"),
+                       ["exp.yaml:4:22: runs 'name=fcn,base_c=16' and 'name=fcn,base_c=32' would train the same config: "
+                        + "model fcn does not use model.base_c; take model.base_c out of the sweep"])
+    }
+
     func testContradictions() {
         XCTAssertEqual(configErrors("schedule: {epochs: 100}\nstages:\n  - {epochs: 50}\n  - {epochs: 40}\n"),
                        ["exp.yaml:3:3: stages add up to 90 epochs, but schedule.epochs is 100 (line 1); make them agree or drop schedule.epochs"])
         XCTAssertEqual(configErrors("schedule: {epochs: 3, warmup: {epochs: 3}}\n"),
                        ["exp.yaml:1:40: schedule.warmup.epochs must be less than schedule.epochs (3), got 3"])
+        XCTAssertEqual(configErrors("schedule: {epochs: 1, warmup: {epochs: 1}}\n"),
+                       ["exp.yaml:1:40: schedule.warmup.epochs must be less than schedule.epochs (1), got 1"])
         XCTAssertEqual(configErrors("optimizer: {momentum: 0, nesterov: true}\n"),
                        ["exp.yaml:1:36: optimizer.nesterov needs optimizer.momentum > 0, got true"])
         XCTAssertEqual(configErrors("loss: {focal: 1, focal_gamma: -1}\n"),

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Experiments
+@testable import Nets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -251,13 +252,16 @@ final class ResultFilesTests: XCTestCase {
     func testAtomicWriteFailureKeepsOldFile() throws {
         let path = dir + "/result.txt"
         try AtomicFile.write("old\n", to: path)
+        defer { AtomicFile.failure = nil }
         for step in [AtomicFile.Step.open, .write, .sync, .rename] {
-            XCTAssertThrowsError(try AtomicFile.write(Array("new\n".utf8), to: path, failing: step), "\(step)") { error in
+            AtomicFile.failure = AtomicFile.Failure(suffix: "/result.txt", step: step, after: 0)
+            XCTAssertThrowsError(try AtomicFile.write(Array("new\n".utf8), to: path), "\(step)") { error in
                 XCTAssertTrue("\(error)".hasPrefix(path + ": "), "\(error)")
             }
             XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "old\n", "\(step)")
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["result.txt"], "\(step)")
         }
+        AtomicFile.failure = nil
         try AtomicFile.write("new\n", to: path)
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "new\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["result.txt"])

@@ -124,6 +124,47 @@ final class RunnerTests: XCTestCase {
         for (key, t) in wa { XCTAssertEqual(t.array, wb[key]?.array, key) }
     }
 
+    /// A full disk while saving (the atomic writer's failure injection: ENOSPC on the second
+    /// checkpoint) stops the run and the sweep with the OS's reason, keeps the previous
+    /// checkpoint readable, and the same command later resumes to the uninterrupted result.
+    func testFullDiskStopsTheRunWithItsCheckpointIntact() throws {
+        let yaml = tinyExperiment(epochs: 3, extra: "sweep: {seed: [3, 4]}")
+        let whole = try runner(yaml)
+        _ = try whole.run()
+
+        results += "-full"
+        var messages: [String] = []
+        let reporter = ProgressReporter(live: false, write: { messages.append($0) })
+        AtomicFile.failure = AtomicFile.Failure(suffix: "/last.resume.safetensors", step: .write, after: 1)
+        defer { AtomicFile.failure = nil }
+        let full = try runner(yaml, reporter: reporter)
+        let (failed, interrupted) = try full.run()
+        XCTAssertEqual(failed, 1)
+        XCTAssertFalse(interrupted)
+        let dir = full.directory(of: full.experiment.runs[0])
+        let stop = messages.first { $0.contains("stopped:") } ?? ""
+        XCTAssertTrue(stop.hasPrefix("[1/2] seed=3: stopped: \(dir)/checkpoints/last.resume.safetensors: cannot write: "
+                                     + "No space left on device; its last checkpoint is intact"), messages.joined(separator: "\n"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: full.directory(of: full.experiment.runs[1])),
+                       "the sweep stops: the next run would hit the same full disk")
+        let resume = try SafeTensors.readFile(Checkpoint.resumePath(dir))
+        XCTAssertTrue(resume.metadata["progress"]?.contains("\"epoch\":1") ?? false, "epoch 0's checkpoint is intact")
+        XCTAssertEqual(RunStatusFile.read(dir)?.status, .running)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/checkpoints").filter { $0.hasPrefix(".") }, [],
+                       "no temporary file is left behind")
+
+        AtomicFile.failure = nil
+        let (failedAgain, _) = try runner(yaml).run()
+        XCTAssertEqual(failedAgain, 0)
+        for (a, b) in zip(whole.experiment.runs, full.experiment.runs) {
+            let wa = try SafeTensors.read(whole.directory(of: a) + "/checkpoints/last.safetensors")
+            let wb = try SafeTensors.read(full.directory(of: b) + "/checkpoints/last.safetensors")
+            for (key, t) in wa { XCTAssertEqual(t.array, wb[key]?.array, key) }
+            XCTAssertEqual(try MetricsLog.read(whole.directory(of: a) + "/metrics.jsonl").map(\.trainLoss),
+                           try MetricsLog.read(full.directory(of: b) + "/metrics.jsonl").map(\.trainLoss))
+        }
+    }
+
     func testDivergedRunIsMarkedFailedAndTheSweepGoesOn() throws {
         let sweep = try runner(tinyExperiment(epochs: 2, extra: "sweep: {optimizer.lr: [1.0e+30, 0.01]}"))
         let (failed, _) = try sweep.run()
@@ -234,14 +275,24 @@ final class RunnerTests: XCTestCase {
         XCTAssertNotEqual(final["in_conv.0.weight"]?.array, encoderAfterStage1, "unfrozen in stage 2")
     }
 
-    /// A crop smaller than the network's poolings allow is a clear error naming the image, not a
-    /// trap in the engine (PyTorch raises "output size is too small" there).
-    func testImagesSmallerThanTheModelAllowsAreAnError() throws {
+    /// A crop smaller than the network's poolings allow is a located config error before
+    /// anything trains, not a failure at the first batch or a trap in the engine.
+    func testCropSmallerThanTheModelAllowsIsAConfigError() throws {
         let sweep = try runner(tinyExperiment(epochs: 2).replacingOccurrences(of: "crop: null", with: "crop: 8"))
+        XCTAssertThrowsError(try sweep.validate()) { error in
+            XCTAssertEqual("\(error)", "tiny.yaml:6:9: data.crop 8x8 is smaller than this model's minimum input of 16x16; "
+                           + "set it to at least 16")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sweep.experimentDirectory))
+    }
+
+    /// Full images smaller than the network allows (no crop) fail the run with the image named.
+    func testImagesSmallerThanTheModelAllowsAreAnError() throws {
+        let sweep = try runner(tinyExperiment(epochs: 2).replacingOccurrences(of: "scale: null", with: "scale: [0.1, 0.1]"))
         let (failed, _) = try sweep.run()
         XCTAssertEqual(failed, 1)
         let note = RunStatusFile.read(sweep.directory(of: sweep.experiment.runs[0]))?.note ?? ""
-        XCTAssertTrue(note.contains("images of 8x8 are smaller than this model's minimum input of 16x16"), note)
+        XCTAssertTrue(note.contains("images of 6x6 are smaller than this model's minimum input of 16x16"), note)
     }
 
     func testDeepLabWithBatchOfOneIsALocatedError() throws {

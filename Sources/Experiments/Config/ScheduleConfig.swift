@@ -24,6 +24,8 @@ public struct WarmupConfig: Equatable, Sendable {
     public var shape = WarmupShape.linear
 
     public init() {}
+
+    init(epochs: Int) { self.epochs = epochs }
 }
 
 /// The `schedule:` section. Learning rates are stepped per iteration, as the recipe's
@@ -81,8 +83,11 @@ extension ScheduleConfig {
     }
 
     /// The checks that need the final epoch count (known once stages are read) and the lr.
-    func check(_ r: SectionReader, lr: Double) {
+    /// The default warmup (one epoch) is dropped for a one-epoch run, which would otherwise
+    /// be nothing but warmup; a warmup the user wrote must leave epochs after it.
+    mutating func check(_ r: SectionReader, lr: Double) {
         let w = r.section("warmup")
+        if !w.has("epochs") && warmup.epochs >= epochs { warmup = WarmupConfig(epochs: 0) }
         w.check("epochs", warmup.epochs < epochs, "must be less than schedule.epochs (\(epochs))")
         if decay == .poly || decay == .cosine {
             r.check("min_lr", minLr >= 0 && minLr < lr, "must be >= 0 and below optimizer.lr (\(yamlNumber(lr)))")

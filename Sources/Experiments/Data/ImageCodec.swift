@@ -1,4 +1,5 @@
 import Foundation
+import Nets
 
 /// A problem reading or writing an image file: one line, `path: what is wrong`
 /// (for example `images/07.png: truncated PNG: file ends inside chunk IDAT`).

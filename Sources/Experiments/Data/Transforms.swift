@@ -86,6 +86,14 @@ public struct EvalTransform: Sendable, Equatable {
         self.ignoreIndex = ignoreIndex
     }
 
+    /// Evaluation and prediction of `config`'s `model` at full size: normalised as in training,
+    /// padded to a multiple of 16 (the UNet's four poolings) or of the model's minimum side when
+    /// larger, so small images still fit the network.
+    static func forModel(_ config: ExperimentConfig, _ model: any SegmentationModel) throws -> EvalTransform {
+        try EvalTransform(mean: config.data.mean.map(Float.init), std: config.data.std.map(Float.init),
+                          padMultiple: max(16, model.minimumInputSide), ignoreIndex: Int32(config.data.ignoreIndex))
+    }
+
     /// The normalised sample (padding happens when it is batched).
     public func apply(_ sample: Sample, index: Int = 0) throws -> Sample {
         try normalization.apply(sample, index: index)

@@ -59,7 +59,7 @@ public final class MetricsLog {
     /// Appends `record` as one line and fsyncs it.
     public func append(_ record: EpochRecord) throws {
         try AtomicFile.writeAll(fd, Array((MetricsLog.line(record) + "\n").utf8), path: path)
-        if fsync(fd) != 0 { throw ResultsError(path, "cannot sync", errno: errno) }
+        if fsync(fd) != 0 { throw AtomicFile.WriteError(path, "cannot sync", errno: errno) }
         records.append(record)
     }
 

@@ -38,8 +38,7 @@ public final class Predictor {
         self.config = config
         self.model = model
         self.colorModel = colorModel
-        transform = try EvalTransform(mean: config.data.mean.map(Float.init), std: config.data.std.map(Float.init),
-                                      padMultiple: 16, ignoreIndex: Int32(config.data.ignoreIndex))
+        transform = try EvalTransform.forModel(config, model)
     }
 
     /// Decodes the image at `path` and segments it; errors name the file.

@@ -1,3 +1,5 @@
+import Nets
+
 /// A run's `result.txt`: one block per evaluated epoch in the format of the PyTorch DRIVE UNet
 /// recipe (WZMIAOMIAO, `train.py`), then, once the run has ended, a summary of its best epoch.
 ///

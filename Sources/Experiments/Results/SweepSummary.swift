@@ -1,3 +1,5 @@
+import Nets
+
 /// Where a run of a sweep stands.
 public enum RunStatus: String, Sendable, CaseIterable {
     case done, running, failed, pending

@@ -90,9 +90,46 @@ public struct Experiment: Sendable {
             failures.add(runDiagnostics.errors, run: i)
             runs.append(RunSpec(index: i, id: ids[i], hash: config.hash, swept: swept[i], config: config, locations: locations))
         }
-        let errors = failures.errors(ids: ids)
+        var errors = failures.errors(ids: ids)
+        if errors.isEmpty { errors = unusedSettings(runs, overrides: overrides) }
         guard errors.isEmpty else { throw ConfigErrors(errors) }
         return Experiment(file: file, name: runs.first?.config.name ?? defaultName, sweptPaths: spec.paths, runs: runs)
+    }
+
+    /// Swept or overridden keys that the runs' configs never read (`model.base_c` with an FCN):
+    /// runs that differ only in them train the same config under different names.
+    private static func unusedSettings(_ runs: [RunSpec], overrides: [String]) -> [ConfigError] {
+        func used(_ path: String, _ run: RunSpec) -> Bool {
+            run.locations.table.keys.contains { $0 == path || $0.hasPrefix(path + ".") }
+        }
+        func why(_ path: String, _ config: ExperimentConfig) -> String {
+            guard path.hasPrefix("model.") else { return "this config does not use \(path)" }
+            let model = config.model.name == .unet && config.model.encoder != .plain
+                ? "a UNet with encoder \(config.model.encoder.rawValue)" : "model \(config.model.name.rawValue)"
+            return "\(model) does not use \(path)"
+        }
+        var errors: [ConfigError] = []
+        var firstOfHash: [String: RunSpec] = [:]
+        var reported: Set<String> = []  // one error per swept key, not one per pair of runs
+        for run in runs {
+            guard let first = firstOfHash[run.hash] else {
+                firstOfHash[run.hash] = run
+                continue
+            }
+            let differing = run.swept.filter { value in first.swept.first { $0.path == value.path }?.text != value.text }
+            guard let unused = differing.first(where: { !used($0.path, run) }) ?? differing.first,
+                  reported.insert(unused.path).inserted else { continue }
+            errors.append(ConfigError("runs '\(first.id)' and '\(run.id)' would train the same config: "
+                                      + "\(why(unused.path, run.config)); take \(unused.path) out of the sweep",
+                                      at: unused.location))
+        }
+        for text in overrides {
+            guard let (path, _) = RunID.override(text), let run = runs.first,
+                  !runs.contains(where: { used(path, $0) }) else { continue }
+            errors.append(ConfigError("\(why(path, run.config)), so this --set changes nothing",
+                                      at: .argument("--set \(text)")))
+        }
+        return errors
     }
 
     /// A `--set` of a swept path would be silently overridden by the sweep; say how to

@@ -16,6 +16,8 @@ struct TrainingProgress: Codable, Equatable {
     /// Wall seconds of all earlier sessions of this run.
     var elapsed = 0.0
     var configHash = ""
+    /// Each Dropout's generator state by module path, in hex (JSON numbers lose 64-bit precision).
+    var generators: [String: String]? = nil
 }
 
 /// The run's checkpoint files.
@@ -30,18 +32,24 @@ enum Checkpoint {
     static func lastPath(_ dir: String) -> String { dir + "/checkpoints/last.safetensors" }
     static func bestPath(_ dir: String) -> String { dir + "/checkpoints/best.safetensors" }
 
-    /// Writes the resume file and the model-only `last.safetensors`.
+    /// Writes the model-only `last.safetensors`, then the resume file. The resume file is the
+    /// commit point: a kill between the two leaves `last` one save ahead of it, and resuming
+    /// recomputes that same save, so a finished run's `last` is always its final weights.
     static func save(model: Module, optimizer: any Optimizer, progress: TrainingProgress, runDirectory dir: String,
                      metadata: [String: String]) throws {
         try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
+        try model.save(to: lastPath(dir), metadata: metadata)
         var tensors: [(String, Tensor)] = model.stateDict().map { ("model." + $0.0, $0.1) }
         tensors += optimizer.state().sorted { $0.key < $1.key }.map { ("optimizer." + $0.key, $0.value) }
         var dtypes: [String: SafeTensors.DType] = [:]
         for (key, p) in model.namedParameters() where p.kind == .counter { dtypes["model." + key] = .i64 }
+        var progress = progress
+        progress.generators = Dictionary(uniqueKeysWithValues: dropouts(model).map {
+            ($0.0, String($0.1.generatorState, radix: 16))
+        })
         let json = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
         try SafeTensors.write(tensors, dtypes: dtypes, metadata: metadata.merging(["progress": json]) { $1 },
                               to: resumePath(dir))
-        try model.save(to: lastPath(dir), metadata: metadata)
     }
 
     /// Restores model and optimizer from the resume file and returns the progress; nil when
@@ -71,6 +79,17 @@ enum Checkpoint {
         } catch {
             throw ResultsError(path, "\(error)")
         }
+        for (name, dropout) in dropouts(model) {
+            guard let text = progress.generators?[name], let state = UInt64(text, radix: 16) else {
+                throw ResultsError(path, "no generator state for dropout '\(name)'; delete the run folder to start over")
+            }
+            dropout.generatorState = state
+        }
         return progress
+    }
+
+    /// The model's dropout layers by module path: the only random state a forward consumes.
+    static func dropouts(_ model: Module) -> [(String, Dropout)] {
+        model.namedModules().compactMap { name, module in (module as? Dropout).map { (name, $0) } }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Nets
 
 /// A run's `log.txt`: timestamped lines appended as the run goes (what the terminal showed,
 /// plus details such as resumes and initialisation reports).

@@ -81,8 +81,13 @@ struct RunSetup {
                            + "per channel and image, so a batch of 1 cannot be normalised", at: path)
         }
 
-        let (train, val) = try RunSetup.datasets(config, at: at)
         let d = config.data
+        if let crop = d.crop, min(crop.height, crop.width) < net.minimumInputSide {
+            throw at.error("data.crop \(crop.width)x\(crop.height) is smaller than this model's minimum input of "
+                           + "\(net.minimumInputSide)x\(net.minimumInputSide); set it to at least \(net.minimumInputSide)",
+                           at: "data.crop")
+        }
+        let (train, val) = try RunSetup.datasets(config, at: at)
         let transform = try TrainTransform(
             scaleRange: d.scale.map { Float($0.lowerBound)...Float($0.upperBound) } ?? 1...1,
             crop: d.crop.map { ImageSize(height: $0.height, width: $0.width) },
@@ -97,10 +102,7 @@ struct RunSetup {
                            shuffle: true, dropLast: true, cache: cache)
         }
         trainLoaders = loaders
-        // Full-size evaluation pads to a multiple of 16 (the UNet's four poolings), or of the
-        // model's minimum side when larger, so small validation images still fit the network.
-        let evalTransform = try EvalTransform(mean: d.mean.map(Float.init), std: d.std.map(Float.init),
-                                              padMultiple: max(16, net.minimumInputSide), ignoreIndex: ignore)
+        let evalTransform = try EvalTransform.forModel(config, net)
         valLoader = val.count == 0 ? nil
             : try DataLoader(dataset: val, transform: .eval(evalTransform), seed: seed, batchSize: 1,
                              shuffle: false, dropLast: false, cache: cache)

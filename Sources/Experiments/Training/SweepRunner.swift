@@ -69,50 +69,120 @@ public final class SweepRunner {
     }
 
     /// Trains every selected run; returns how many failed, and whether a signal stopped the sweep.
+    ///
+    /// Each run is trained under an exclusive lock on its folder's `run.lock`, so several
+    /// processes on one results folder (a second launch, a requeued cluster task, workers on
+    /// machines sharing it) never train one run twice: runs another process holds are passed
+    /// over, then waited for once this process has nothing else to do, and taken up if their
+    /// holder dies before finishing them. The sweep is complete when this returns uninterrupted.
     public func run() throws -> (failed: Int, interrupted: Bool) {
         let runs = selectedRuns
         var failed = 0
         try FileManager.default.createDirectory(atPath: experimentDirectory, withIntermediateDirectories: true)
+        var heldElsewhere: [(Int, RunSpec)] = []
         for (k, run) in runs.enumerated() {
             reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
-            let dir = directory(of: run)
-            // Done runs and diverged ones (which would diverge again) are skipped; a run that
-            // stopped on an error (a bad file, a full disk) is tried again.
-            if let status = RunStatusFile.read(dir), status.status == .done || status.isDivergence {
-                reporter.message("\(reporter.runLabel): \(status.status.rawValue)"
-                                 + (status.note.isEmpty ? "" : " (\(status.note))") + ", skipped")
-                if status.status == .failed { failed += 1 }
-                continue
+            switch try trainIfNeeded(run, wait: false) {
+            case .lockedElsewhere:
+                reporter.message("\(reporter.runLabel): being trained by another process; coming back to it")
+                heldElsewhere.append((k, run))
+            case .failed: failed += 1
+            case .interrupted: return (failed, true)
+            case .cannotWrite: return (failed + 1, false)
+            case .finished: break
             }
-            do {
-                let outcome = try Trainer(run: run, directory: dir, reporter: reporter).train()
-                if outcome.status == .failed {
-                    failed += 1
-                    reporter.message("\(reporter.runLabel): failed: \(outcome.note)")
-                }
-                try writeSummary()
-                if outcome.interrupted {
-                    reporter.message("interrupted: checkpoint written to \(dir); run the same command to resume")
-                    return (failed, true)
-                }
-            } catch let error as ConfigError {
-                throw ConfigErrors([error])
-            } catch {
-                failed += 1
-                try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                try? RunStatusFile(status: .failed, note: "\(error)", id: run.id, hash: run.hash, wallSeconds: 0)
-                    .write(to: dir)
-                reporter.message("\(reporter.runLabel): failed: \(error)")
-                try writeSummary()
+        }
+        for (k, run) in heldElsewhere {
+            reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
+            switch try trainIfNeeded(run, wait: true) {
+            case .failed: failed += 1
+            case .interrupted: return (failed, true)
+            case .cannotWrite: return (failed + 1, false)
+            case .finished, .lockedElsewhere: break
             }
         }
         try writeSummary()
         return (failed, false)
     }
 
+    enum RunResult {
+        case finished, failed, interrupted, lockedElsewhere
+        /// A result file or checkpoint could not be written (a full disk): the run stops as if
+        /// interrupted, its last checkpoint intact, and so does the sweep.
+        case cannotWrite
+    }
+
+    /// Trains `run` unless it is done (or diverged) already. Without `wait` it gives up at once
+    /// when another process holds the run; with it, it waits for that process to finish or die.
+    func trainIfNeeded(_ run: RunSpec, wait: Bool) throws -> RunResult {
+        let dir = directory(of: run)
+        // Done runs and diverged ones (which would diverge again) are skipped; a run that
+        // stopped on an error (a bad file, a full disk) is tried again.
+        func finishedStatus() -> RunStatusFile? {
+            guard let status = RunStatusFile.read(dir), status.status == .done || status.isDivergence else { return nil }
+            return status
+        }
+        if let status = finishedStatus() {
+            reporter.message("\(reporter.runLabel): \(status.status.rawValue)"
+                             + (status.note.isEmpty ? "" : " (\(status.note))") + ", skipped")
+            return status.status == .failed ? .failed : .finished
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard let lock = try claim(dir, wait: wait) else { return wait ? .interrupted : .lockedElsewhere }
+        defer { lock.release() }
+        // The process that held the lock may have finished the run meanwhile.
+        if let status = finishedStatus() {
+            if wait { reporter.message("\(reporter.runLabel): \(status.status.rawValue) by another process") }
+            return status.status == .failed ? .failed : .finished
+        }
+        do {
+            let outcome = try Trainer(run: run, directory: dir, reporter: reporter).train()
+            if outcome.status == .failed {
+                reporter.message("\(reporter.runLabel): failed: \(outcome.note)")
+            }
+            try writeSummary()
+            if outcome.interrupted {
+                reporter.message("interrupted: checkpoint written to \(dir); run the same command to resume")
+                return .interrupted
+            }
+            return outcome.status == .failed ? .failed : .finished
+        } catch let error as ConfigError {
+            throw ConfigErrors([error])
+        } catch let error as AtomicFile.WriteError {
+            try? RunStatusFile(status: .running, note: "stopped: \(error)", id: run.id, hash: run.hash, wallSeconds: 0)
+                .write(to: dir)
+            reporter.message("\(reporter.runLabel): stopped: \(error); its last checkpoint is intact, so the same "
+                             + "command resumes it once the problem is fixed")
+            return .cannotWrite
+        } catch {
+            try? RunStatusFile(status: .failed, note: "\(error)", id: run.id, hash: run.hash, wallSeconds: 0)
+                .write(to: dir)
+            reporter.message("\(reporter.runLabel): failed: \(error)")
+            try writeSummary()
+            return .failed
+        }
+    }
+
+    /// The run's lock; nil when another process holds it and `wait` is false, or when a signal
+    /// arrives while waiting. Waiting polls, so Ctrl-C is honoured while another process trains.
+    func claim(_ dir: String, wait: Bool) throws -> FileLock? {
+        let path = dir + "/run.lock"
+        if let lock = try FileLock.tryLock(path) { return lock }
+        guard wait else { return nil }
+        reporter.message("\(reporter.runLabel): waiting for the process training it")
+        while !Interrupt.requested {
+            usleep(200_000)
+            if let lock = try FileLock.tryLock(path) { return lock }
+        }
+        return nil
+    }
+
     /// Rewrites summary.csv and summary.md from what the run folders hold now: this sweep's
     /// runs, then any other run folder of the experiment (earlier `--set` variants, other shards).
     public func writeSummary() throws {
+        // Workers sharing the folder each rewrite the summary; one at a time.
+        let lock = try FileLock.lock(experimentDirectory + "/.summary.lock")
+        defer { lock.release() }
         let metric = experiment.runs.first?.config.eval.metric ?? .dice
         func row(_ id: String, _ dir: String, _ swept: [(key: String, value: String)]) -> SummaryRow {
             let status = RunStatusFile.read(dir)

@@ -37,7 +37,7 @@ extension SafeTensors {
         }
         let header = encodeHeader(infos, metadata: metadata)
 
-        try writeAtomically(to: path) { sink in
+        try AtomicFile.write(to: path) { sink in
             var length = UInt64(header.count).littleEndian
             try withUnsafeBytes(of: &length) { try sink($0.baseAddress!, 8) }
             try header.withUnsafeBytes { try sink($0.baseAddress!, $0.count) }
@@ -70,47 +70,4 @@ extension SafeTensors {
             done += n
         }
     }
-
-    /// Runs `body` with a sink into a fresh temporary file beside `path`, then makes it `path`
-    /// with fsync + rename; on any error the temporary file is removed and `path` is untouched.
-    static func writeAtomically(to path: String, _ body: ((UnsafeRawPointer, Int) throws -> Void) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temp = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError(path, "cannot create a temporary file in \(folder): \(errnoText())") }
-        var closed = false
-        do {
-            try body { bytes, count in
-                var done = 0
-                while done < count {
-                    let n = posixWrite(fd, bytes + done, count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw FileError(path, "write failed: \(errnoText())")
-                    }
-                    done += n
-                }
-            }
-            guard fsync(fd) == 0 else { throw FileError(path, "fsync failed: \(errnoText())") }
-            closed = true
-            guard close(fd) == 0 else { throw FileError(path, "close failed: \(errnoText())") }
-            guard rename(temp, path) == 0 else { throw FileError(path, "cannot rename the temporary file into place: \(errnoText())") }
-        } catch {
-            if !closed { close(fd) }
-            unlink(temp)
-            throw error
-        }
-        // Persist the rename itself; a failure here loses nothing already written.
-        let dir = open(folder, O_RDONLY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
-        }
-    }
-}
-
-/// POSIX `write`, named apart from `SafeTensors.write`, which shadows it inside the type.
-private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, bytes, count)
 }

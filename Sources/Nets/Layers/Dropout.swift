@@ -4,10 +4,18 @@
 ///
 /// The masks come from a generator the layer owns, seeded at construction, so a run's dropout
 /// pattern follows from its seed alone (it differs from PyTorch's, which no one can match bit for bit).
+/// `generatorState` is what a resumable checkpoint saves, so a resumed run drops what an
+/// uninterrupted one would.
 public final class Dropout: Module, Layer {
     public let p: Float
     public let channelwise: Bool
     private var rng: SeededRandom
+
+    /// Where the mask generator stands: one draw per training forward advances it.
+    public var generatorState: UInt64 {
+        get { rng.state }
+        set { rng = SeededRandom(state: newValue) }
+    }
 
     /// Kept in training for backward: the factor applied to each element (to each image's channel
     /// when `channelwise`, shape [N, C]), either 0 or 1/(1-p).

@@ -3,9 +3,12 @@ import Foundation
 /// A small, fast, seedable generator (SplitMix64), so every random draw in a run
 /// follows from the run's seed alone and is identical across machines.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The whole generator: saving it and restarting from `init(state:)` continues the stream exactly.
+    public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    public init(state: UInt64) { self.state = state }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// An exclusive `flock` on a file, held until `release()` or until the process ends.
+///
+/// The kernel drops the lock when the holder dies, even by SIGKILL, so a killed worker's run is
+/// taken up by the next process that asks, with nothing to clean up. flock works across the
+/// machines of an NFSv4 share. Two opens in one process conflict as two processes do.
+final class FileLock {
+    let path: String
+    private var fd: Int32
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { release() }
+
+    /// Takes the lock without waiting; nil when another holder has it.
+    static func tryLock(_ path: String) throws -> FileLock? {
+        try acquire(path, wait: false)
+    }
+
+    /// Takes the lock, waiting for the current holder to release it.
+    static func lock(_ path: String) throws -> FileLock {
+        try acquire(path, wait: true)!
+    }
+
+    private static func acquire(_ path: String, wait: Bool) throws -> FileLock? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw ResultsError(path, "cannot open the lock file", errno: errno) }
+        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw ResultsError(path, "cannot lock", errno: code)
+        }
+        return FileLock(path: path, fd: fd)
+    }
+
+    /// Gives the lock up (also done when the object goes away).
+    func release() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+
+/// The built `runexp` binary, run as a user runs it: `RUNEXP_BINARY` when set (`make test`
+/// points it at the release build, the binary users run), else the one beside the test bundle.
+/// Tests that need it are skipped when neither exists.
+enum RunexpBinary {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func path() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["RUNEXP_BINARY"], !path.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw XCTSkip("RUNEXP_BINARY=\(path) is not an executable")
+            }
+            return path
+        }
+        let path = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("runexp").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("no runexp binary at \(path)") }
+        return path
+    }
+
+    /// A started `runexp` with `threads` threads; its output goes where `stdout` and `stderr` say
+    /// (a Pipe or FileHandle), else nowhere.
+    static func start(_ arguments: [String], in directory: String, threads: Int = 2,
+                      stdout: Any? = nil, stderr: Any? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path())
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMP_NUM_THREADS"] = "\(threads)"
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = stdout ?? FileHandle.nullDevice
+        process.standardError = stderr ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs `runexp` to its end and returns its status and output.
+    static func run(_ arguments: [String], in directory: String, threads: Int = 2) throws -> Outcome {
+        let out = Pipe(), err = Pipe()
+        let process = try start(arguments, in: directory, threads: threads, stdout: out, stderr: err)
+        // Read both pipes while the child runs, so neither can fill and block it.
+        nonisolated(unsafe) var stderr = Data()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            stderr = err.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }.start()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
