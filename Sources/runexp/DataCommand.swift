@@ -4,11 +4,12 @@ import ArgumentParser
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Write the built-in synthetic dataset or measure a dataset's channel statistics.",
+        abstract: "Check a dataset's files, write the built-in synthetic dataset, or measure channel statistics.",
         discussion: """
             Examples:
+              runexp data check experiments/drive_unet.yaml
               runexp data synthetic --out data/synthetic --count 20
               runexp data stats experiments/drive_unet.yaml --labelled-only
             """,
-        subcommands: [DataSynthetic.self, DataStats.self])
+        subcommands: [DataCheckCommand.self, DataSynthetic.self, DataStats.self])
 }

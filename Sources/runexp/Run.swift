@@ -10,7 +10,8 @@ struct Run: ParsableCommand {
         discussion: """
             Each run writes results/<experiment>/<run-id>@<hash>/ with config.yaml, result.txt,
             metrics.jsonl, log.txt and checkpoints/. Finished runs are skipped and interrupted
-            ones resume from their last checkpoint. Config errors exit with status 2.
+            ones resume from their last checkpoint. Every image and mask is read first; config and
+            data errors exit with status 2 before anything trains.
             Example: runexp experiments/drive_unet.yaml --set schedule.epochs=50 --only 'base_c=32,*'
             """)
 
@@ -55,6 +56,8 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data((errors.description + "\n").utf8))
             throw ExitCode(2)
         }
+        // Every data file is read before the first epoch, so a bad file stops nothing half-way.
+        _ = try DataCheckCommand.check(runner)
         if dryRun {
             print(DryRunTable.render(experiment: experiment, runs: runner.selectedRuns, directory: runner.experimentDirectory))
             return

@@ -418,8 +418,8 @@ final class DatasetTests: XCTestCase {
     }
 
     func testCacheIsUsedForSmallDatasetsOnly() throws {
-        XCTAssertTrue(try RunSetup.cacheFits([(ProbeDataset(count: 40), 2)]))
-        XCTAssertFalse(try RunSetup.cacheFits([(ProbeDataset(count: 3_000_000), 1)]), "3M × 9×11 × 3 values × 4 bytes")
+        XCTAssertTrue(RunSetup.cacheFits([(ProbeDataset(count: 40), 2)]))
+        XCTAssertFalse(RunSetup.cacheFits([(ProbeDataset(count: 3_000_000), 1)]), "3M × 9×11 × 3 values × 4 bytes")
     }
 
     // MARK: through the runner

@@ -14,7 +14,7 @@ indirect enum ConfigSchema: Sendable {
         ("data", .section([
             ("dataset", .value), ("root", .value), ("num_classes", .value), ("ignore_index", .value),
             ("crop", .value), ("mean", .value), ("std", .value), ("scale", .value),
-            ("hflip", .value), ("vflip", .value), ("val_fraction", .value), ("label_map", .value),
+            ("hflip", .value), ("vflip", .value), ("val_fraction", .value), ("label_map", .value), ("palette", .value),
             ("synthetic", .section([
                 ("size", .value), ("count", .value), ("val_count", .value),
                 ("vessel_density", .value), ("noise", .value), ("lesions", .value),

@@ -63,6 +63,9 @@ public struct DataConfig: Equatable, Sendable {
     /// Stored pixel value → class id (e.g. `{255: 1}` for 0/255 masks); nil uses the
     /// dataset's own mapping.
     public var labelMap: [Int: Int]?
+    /// The colour of each class id, `[[r, g, b], ...]` (one per class), for colour-coded RGB
+    /// masks; nil: RGB masks must be gray.
+    public var palette: [[Int]]?
     /// Present exactly when `dataset` is `synthetic`.
     public var synthetic: SyntheticDataConfig?
 
@@ -103,6 +106,12 @@ extension DataConfig {
         valFraction = r.optional("val_fraction") { r.double($0, $1) }
         if let f = valFraction { r.check("val_fraction", f > 0 && f < 1, "must be in (0, 1)") }
         labelMap = r.optional("label_map") { readLabelMap(r, $0, $1) }
+        palette = r.optional("palette") { key, node in r.list(key, node) { r.ints($0, $1) } }
+        if let palette {
+            r.check("palette", palette.count == numClasses && palette.allSatisfy { $0.count == 3 && $0.allSatisfy { (0...255).contains($0) } },
+                    "must give one [r, g, b] colour (0-255) per class (data.num_classes is \(numClasses))")
+            r.check("palette", Set(palette).count == palette.count, "must give each class its own colour")
+        }
         if dataset == .synthetic { synthetic = SyntheticDataConfig(r.section("synthetic")) }
     }
 
@@ -148,6 +157,8 @@ extension DataConfig {
         w.field("label_map", labelMap.map { map in
             "{" + map.keys.sorted().map { "\($0): \(map[$0]!)" }.joined(separator: ", ") + "}"
         } ?? "null")
+        // Written only when set, so configs without one keep their hash.
+        if let palette { w.field("palette", yamlFlow(palette.map { yamlFlow($0.map(String.init)) })) }
         if let synthetic { w.section("synthetic") { synthetic.render(into: &$0) } }
     }
 }

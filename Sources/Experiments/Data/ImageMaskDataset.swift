@@ -61,40 +61,30 @@ public struct ImageMaskDataset: Dataset {
         ImageMaskDataset(checked: indices.map { entries[$0] }, channels: channels, rules: rules, root: root)
     }
 
-    /// Reads up to `limit` masks (evenly spread over the dataset; nil reads all) and throws the
-    /// first label problem: a value that is no class id, a colour mask, or masks holding only
-    /// 0 and 255 (binary masks whose foreground 255 would be ignored). Only masks are decoded,
-    /// on all threads; the runner checks 32 before training, `limit: nil` checks every one.
+    /// Reads up to `limit` masks (evenly spread over the dataset; nil reads all) and throws
+    /// what no single mask shows: masks holding only 0 and 255 (binary masks whose foreground
+    /// 255 would be ignored). Only masks are decoded, on all threads; the runner checks 32 before
+    /// training. A mask that does not decode or holds no class ids is passed over here: the data
+    /// check (`DataCheck`) reports every such file.
     public func validateLabels(limit: Int? = nil) throws {
         let n = min(count, limit ?? count)
         guard n > 0 else { return }
         let picks = (0..<n).map { $0 * count / n }
-        var results = [Result<(foreground: Bool, storedIgnore: Bool), Error>](
-            repeating: .success((false, false)), count: n)
+        var results = [(foreground: Bool, storedIgnore: Bool)](repeating: (false, false), count: n)
         let rules = self.rules, entries = self.entries
         results.withUnsafeMutableBufferPointer { buffer in
             let out = buffer.baseAddress!
             parallelFor(n) { k in
-                out[k] = Result {
-                    let path = entries[picks[k]].mask
-                    let mask = try ImageCodec.read(path)
-                    let stored = try LabelRules.storedValues(mask, file: path)
-                    let ids = try rules.classIds(stored: stored, width: mask.width, file: path)
-                    var foreground = false, storedIgnore = false
-                    for i in 0..<ids.count {
-                        if ids[i] > 0 && ids[i] != rules.ignoreIndex { foreground = true }
-                        if ids[i] == rules.ignoreIndex && stored[i] == 255 { storedIgnore = true }
-                    }
-                    return (foreground, storedIgnore)
+                let path = entries[picks[k]].mask
+                guard let mask = try? ImageCodec.read(path), let stored = try? rules.storedValues(mask, file: path),
+                      let ids = try? rules.classIds(stored: stored, width: mask.width, file: path) else { return }
+                for i in 0..<ids.count {
+                    if ids[i] > 0 && ids[i] != rules.ignoreIndex { out[k].foreground = true }
+                    if ids[i] == rules.ignoreIndex && stored[i] == 255 { out[k].storedIgnore = true }
                 }
             }
         }
-        var foreground = false, storedIgnore = false
-        for result in results {
-            let r = try result.get()
-            foreground = foreground || r.foreground
-            storedIgnore = storedIgnore || r.storedIgnore
-        }
+        let foreground = results.contains { $0.foreground }, storedIgnore = results.contains { $0.storedIgnore }
         try rules.checkForeground(foreground: foreground, storedIgnore: storedIgnore, checked: n, root: root)
     }
 }

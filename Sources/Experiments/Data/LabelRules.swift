@@ -22,15 +22,20 @@ public struct LabelRules: Sendable {
     public let labelMap: [Int: Int]?
     /// A sentence appended to out-of-range errors (VOC says how many classes it has).
     public let hint: String?
+    /// The colour of each class id (`data.palette`), for colour-coded RGB masks; nil: RGB masks
+    /// must be gray (r = g = b).
+    public let palette: [[UInt8]]?
     /// Class id (or `ignoreIndex`) of each stored value, or -1 for a value that is neither.
     private let table: [Int32]
 
     /// Rules for `numClasses` classes; `labelMap` keys are stored values (0...65535).
-    public init(numClasses: Int, ignoreIndex: Int32 = 255, labelMap: [Int: Int]? = nil, hint: String? = nil) {
+    public init(numClasses: Int, ignoreIndex: Int32 = 255, labelMap: [Int: Int]? = nil, palette: [[UInt8]]? = nil,
+                hint: String? = nil) {
         precondition(numClasses >= 1, "numClasses \(numClasses)")
         self.numClasses = numClasses
         self.ignoreIndex = ignoreIndex
         self.labelMap = labelMap
+        self.palette = palette
         self.hint = hint
         table = (0..<65_536).map { v in
             let id = labelMap?[v] ?? v
@@ -41,7 +46,7 @@ public struct LabelRules: Sendable {
     /// The class id of each pixel of `mask` (a palette image's indices, a gray image's values);
     /// throws a `LabelError` naming `file` and the offending values.
     public func classIds(_ mask: Image, file: String) throws -> [Int32] {
-        try classIds(stored: Self.storedValues(mask, file: file), width: mask.width, file: file)
+        try classIds(stored: storedValues(mask, file: file), width: mask.width, file: file)
     }
 
     /// The class ids of stored values (`storedValues` of a mask `width` pixels wide).
@@ -88,26 +93,46 @@ public struct LabelRules: Sendable {
         return LabelError(message, configPath: "data.num_classes")
     }
 
-    /// What a mask file stores per pixel: palette indices, gray values (16-bit exact), or the
-    /// common colour mask whose every pixel is gray (r = g = b, e.g. a gray mask saved as RGB).
-    static func storedValues(_ mask: Image, file: String) throws -> [Int32] {
+    /// What a mask file stores per pixel: palette indices, gray values (16-bit exact), the
+    /// common colour mask whose every pixel is gray (r = g = b, e.g. a gray mask saved as RGB),
+    /// or, with `palette`, the class id whose colour a pixel has.
+    func storedValues(_ mask: Image, file: String) throws -> [Int32] {
         if let values = mask.labelValues() { return values }
         let c = mask.channels
+        let colour = mask.colorModel == .rgb || mask.colorModel == .rgba
+        let classOfColour = palette.map { colours in
+            Dictionary(colours.enumerated().map { (Self.packed($1[0], $1[1], $1[2]), Int32($0)) }) { a, _ in a }
+        }
         var values = [Int32](repeating: 0, count: mask.width * mask.height)
         for p in 0..<values.count {
             let s = p * c
             let r = mask.samples[s]
-            // Gray+alpha has one colour sample; RGB(A) must have r = g = b to mean one value.
-            if mask.colorModel == .rgb || mask.colorModel == .rgba,
-               mask.samples[s + 1] != r || mask.samples[s + 2] != r {
-                throw LabelError("\(file): a colour mask (pixel x=\(p % mask.width), y=\(p / mask.width) is "
-                                 + "(\(r), \(mask.samples[s + 1]), \(mask.samples[s + 2]))) does not hold class ids; "
-                                 + "save masks as gray or palette PNGs whose pixel values are the class ids",
-                                 configPath: "data.root")
+            guard colour else {
+                values[p] = Int32(r)  // gray+alpha: one colour sample
+                continue
             }
-            values[p] = Int32(r)
+            let g = mask.samples[s + 1], b = mask.samples[s + 2]
+            if let classOfColour {
+                guard let id = classOfColour[Self.packed(r, g, b)] else {
+                    throw LabelError("\(file): colour (\(r), \(g), \(b)) at x=\(p % mask.width), y=\(p / mask.width) is "
+                                     + "not in data.palette", configPath: "data.palette")
+                }
+                values[p] = id
+            } else {
+                guard g == r && b == r else {
+                    throw LabelError("\(file): a colour mask (pixel x=\(p % mask.width), y=\(p / mask.width) is "
+                                     + "(\(r), \(g), \(b))) does not hold class ids; save masks as gray or palette PNGs "
+                                     + "whose pixel values are the class ids, or give data.palette (the colour of "
+                                     + "each class)", configPath: "data.palette")
+                }
+                values[p] = Int32(r)
+            }
         }
         return values
+    }
+
+    private static func packed(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt32 {
+        UInt32(r) << 16 | UInt32(g) << 8 | UInt32(b)
     }
 
     /// Checks what one mask cannot show: that the masks as a whole contain some foreground.

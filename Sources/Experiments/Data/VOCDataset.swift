@@ -30,7 +30,7 @@ public enum VOCDataset {
         var rules = rules
         if rules.hint == nil && rules.numClasses < numClasses {
             rules = LabelRules(numClasses: rules.numClasses, ignoreIndex: rules.ignoreIndex, labelMap: rules.labelMap,
-                               hint: "Pascal VOC has \(numClasses) classes (data.num_classes: \(numClasses))")
+                               palette: rules.palette, hint: "Pascal VOC has \(numClasses) classes (data.num_classes: \(numClasses))")
         }
         let train = try ImageMaskDataset(entries: entries(folder, list: "train"), channels: channels, rules: rules,
                                          root: folder)

@@ -94,7 +94,7 @@ struct RunSetup {
             hflip: Float(d.hflip), vflip: Float(d.vflip),
             mean: d.mean.map(Float.init), std: d.std.map(Float.init), ignoreIndex: ignore)
         let seed = UInt64(truncatingIfNeeded: config.seed)
-        let cache = try RunSetup.cacheFits([(train, stages.count), (val, 1)])
+        let cache = RunSetup.cacheFits([(train, stages.count), (val, 1)])
         // drop_last as the recipe's training loader: a last batch of one image would give
         // BatchNorm a batch too small to normalise (the loader never drops the only batch).
         let loaders = try stages.map { stage in
@@ -170,16 +170,18 @@ struct RunSetup {
                 throw at.error("\(error)", at: "data.synthetic")
             }
         case .drive:
-            if d.labelMap != nil {
-                throw at.error("data.label_map does not apply to the drive dataset, whose labels are built from "
-                               + "its vessel and field-of-view masks", at: "data.label_map")
+            if d.labelMap != nil || d.palette != nil {
+                let key = d.labelMap != nil ? "label_map" : "palette"
+                throw at.error("data.\(key) does not apply to the drive dataset, whose labels are built from "
+                               + "its vessel and field-of-view masks", at: "data.\(key)")
             }
             return try located(at) {
                 try DriveDataset.splits(root: d.root, channels: config.model.inChannels, ignoreIndex: Int32(d.ignoreIndex),
                                         valFraction: d.valFraction)
             }
         case .folder, .voc:
-            let rules = LabelRules(numClasses: d.numClasses, ignoreIndex: Int32(d.ignoreIndex), labelMap: d.labelMap)
+            let rules = LabelRules(numClasses: d.numClasses, ignoreIndex: Int32(d.ignoreIndex), labelMap: d.labelMap,
+                                   palette: d.palette?.map { $0.map(UInt8.init) })
             return try located(at) {
                 let (train, val) = d.dataset == .folder
                     ? try FolderDataset.splits(root: d.root, rules: rules, channels: config.model.inChannels,
@@ -209,10 +211,11 @@ struct RunSetup {
 
     /// Whether decoded samples of `datasets` (each kept `copies` times: one cache per loader)
     /// fit in 1 GiB, estimated from each dataset's first sample: DRIVE (about 210 MB) does, VOC (9 GB) not.
-    static func cacheFits(_ datasets: [(dataset: any Dataset, copies: Int)]) throws -> Bool {
+    static func cacheFits(_ datasets: [(dataset: any Dataset, copies: Int)]) -> Bool {
         var bytes = 0
         for (dataset, copies) in datasets where dataset.count > 0 {
-            let first = try dataset.sample(0)
+            // An unreadable first file is the data check's to report, with all the others.
+            guard let first = try? dataset.sample(0) else { return false }
             bytes += copies * dataset.count * (first.image.count + first.label.count) * MemoryLayout<Float>.size
         }
         return bytes <= 1 << 30

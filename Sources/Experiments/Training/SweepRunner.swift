@@ -54,7 +54,7 @@ public final class SweepRunner {
             let c = run.config
             guard built.insert("\(c.model)|\(c.data)|\(c.stages)|\(c.schedule)|\(c.optimizer.name)").inserted else { continue }
             do {
-                _ = try RunSetup(run)
+                minimumSides["\(c.model)"] = try RunSetup(run).model.minimumInputSide
             } catch let error as ConfigError {
                 var e = error
                 if experiment.runs.count > 1 { e.message = "run \(run.id): " + e.message }
@@ -62,10 +62,31 @@ public final class SweepRunner {
                     errors.append(e)
                 }
             } catch {
-                errors.append(ConfigError("run \(run.id): \(error)", at: .argument(experiment.file)))
+                let which = experiment.runs.count > 1 ? "run \(run.id): " : ""
+                errors.append(ConfigError(which + "\(error)", at: .argument(experiment.file)))
             }
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
+    }
+
+    /// The smallest input side of each model config `validate()` built.
+    private var minimumSides: [String: Int] = [:]
+
+    /// Reads every image and mask file of the selected runs' datasets (each distinct data
+    /// setup once) and returns what is wrong with them; call after `validate()`.
+    public func checkData() throws -> DataCheck.Report {
+        var report = DataCheck.Report()
+        var checked: Set<String> = []
+        for run in selectedRuns {
+            let c = run.config
+            let side = minimumSides["\(c.model)"] ?? 1
+            guard checked.insert("\(c.data)|\(c.model.inChannels)|\(side)").inserted else { continue }
+            let r = try DataCheck.run(c, at: run.locations, minimumSide: side)
+            report.problems += r.problems.filter { !report.problems.contains($0) }
+            report.files += r.files
+            report.samples += r.samples
+        }
+        return report
     }
 
     /// Trains every selected run; returns how many failed, and whether a signal stopped the sweep.
