@@ -53,6 +53,8 @@ final class BadInputTests: XCTestCase {
         file(yaml(extra: "threads: -1\n"), "bad.yaml:5:10: ", "threads must be >= 0", "negative threads"),
         file(yaml(model: "{name: unet, base_c: 0}"), "bad.yaml:3:29: ", "model.base_c must be >= 1", "zero width"),
         file(yaml(model: "{name: unet, in_channels: true}"), "bad.yaml:3:34: ", "model.in_channels: expected an integer, got 'true'", "input channels not a number"),
+        file(yaml(data: "{dataset: synthetic, mean: [0.5], std: [0.2]}", model: "{name: unet, in_channels: 1}"), "bad.yaml:3:34: ",
+             "the synthetic fundus images are RGB, so model.in_channels must be 3, got 1", "gray model on RGB synthetic data"),
         file(yaml(model: "{name: deeplabv3, backbone: vgg16}"), "bad.yaml:3:36: ", "must be a ResNet for deeplabv3", "deeplab on vgg"),
         file(yaml(model: "{name: fcn, backbone: resnet18, output_stride: 4}"), "bad.yaml:", "output_stride must be 8 or 16", "output stride"),
         file(yaml(model: "{name: deeplabv3, backbone: resnet18, aspp_rates: [6, 12]}"), "bad.yaml:", "aspp_rates needs three rates", "two ASPP rates"),

@@ -110,6 +110,40 @@ final class ProcessSafetyTests: XCTestCase {
         }
     }
 
+    /// The exit statuses of README's table that bad input does not already show (BadInputTests
+    /// shows 2): 143 after SIGTERM with a checkpoint to resume from, 0 once done, 1 for a run
+    /// that diverged.
+    func testExitStatusesOfInterruptedDoneAndDivergedRuns() throws {
+        _ = try RunexpBinary.path()
+        let dir = try temporaryFolder()
+        try Self.experiment(name: "status", model: "{name: unet, base_c: 8, upsample: bilinear}", epochs: 30)
+            .write(toFile: dir + "/status.yaml", atomically: true, encoding: .utf8)
+        let process = try RunexpBinary.start(["status.yaml"], in: dir, threads: 1)
+        let deadline = Date().addingTimeInterval(60)
+        func epochs() -> Int {
+            let folder = (try? runFolders(dir + "/results", "status"))?.values.first
+            return folder.flatMap { try? String(contentsOfFile: $0 + "/metrics.jsonl", encoding: .utf8) }?
+                .split(separator: "\n").count ?? 0
+        }
+        while process.isRunning && epochs() < 1 && Date() < deadline { usleep(5_000) }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 143, "128 + SIGTERM")
+        let folder = try XCTUnwrap(runFolders(dir + "/results", "status").values.first)
+        XCTAssertEqual(RunStatusFile.read(folder)?.status, .running)
+        XCTAssertLessThan(epochs(), 30)
+
+        let resumed = try RunexpBinary.run(["status.yaml"], in: dir, threads: 1)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(try String(contentsOfFile: folder + "/log.txt", encoding: .utf8).contains("resuming at epoch"))
+        XCTAssertEqual(epochs(), 30)
+
+        let diverged = try RunexpBinary.run(["status.yaml", "--set", "optimizer.lr=1.0e+30"], in: dir, threads: 1)
+        XCTAssertEqual(diverged.status, 1, diverged.stdout + diverged.stderr)
+        XCTAssertTrue(diverged.stdout.contains("failed: diverged (loss"), diverged.stdout)
+    }
+
     /// Three workers started together on one 6-run sweep; one is killed mid-run. Every run is
     /// done once, its metrics.jsonl has one line per epoch, and its weights are those of a
     /// serial sweep.

@@ -156,6 +156,10 @@ struct RunSetup {
         let d = config.data
         switch d.dataset {
         case .synthetic:
+            guard config.model.inChannels == 3 else {
+                throw at.error("the synthetic fundus images are RGB, so model.in_channels must be 3, "
+                               + "got \(config.model.inChannels)", at: "model.in_channels")
+            }
             let s = d.synthetic ?? SyntheticDataConfig()
             do {
                 // The images are the dataset, not a random choice of the run: a seed sweep must train
