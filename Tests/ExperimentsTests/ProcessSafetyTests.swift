@@ -144,60 +144,88 @@ final class ProcessSafetyTests: XCTestCase {
         XCTAssertTrue(diverged.stdout.contains("failed: diverged (loss"), diverged.stdout)
     }
 
-    /// Three workers started together on one 6-run sweep; one is killed mid-run. Every run is
-    /// done once, its metrics.jsonl has one line per epoch, and its weights are those of a
-    /// serial sweep.
-    func testConcurrentWorkersTrainEachRunOnce() throws {
-        _ = try RunexpBinary.path()
-        let dir = try temporaryFolder()
-        let yaml = Self.experiment(name: "shared", model: "{name: unet, base_c: 8, upsample: bilinear}", epochs: 3,
-                                   extra: "sweep: {seed: [1, 2, 3], optimizer.lr: [0.01, 0.02]}")
-        try yaml.write(toFile: dir + "/shared.yaml", atomically: true, encoding: .utf8)
-        let serial = try RunexpBinary.run(["shared.yaml", "--results", "serial"], in: dir, threads: 1)
-        XCTAssertEqual(serial.status, 0, serial.stderr)
+    static let sweepYAML = experiment(name: "shared", model: "{name: unet, base_c: 8, upsample: bilinear}", epochs: 6,
+                                      extra: "sweep: {seed: [1, 2, 3], optimizer.lr: [0.01, 0.02]}")
 
-        var logs: [Pipe] = []
-        var workers: [Process] = []
-        for _ in 0..<3 {
-            let out = Pipe()
-            logs.append(out)
-            workers.append(try RunexpBinary.start(["shared.yaml"], in: dir, threads: 1, stdout: out, stderr: out))
-        }
-        // Kill one worker once it is inside a run (its first run's folder has a checkpoint).
-        let victim = workers[0]
-        let deadline = Date().addingTimeInterval(60)
-        while victim.isRunning && Date() < deadline {
-            let folders = (try? runFolders(dir + "/results", "shared")) ?? [:]
-            if folders.values.contains(where: { FileManager.default.fileExists(atPath: $0 + "/checkpoints/last.resume.safetensors") }) {
-                break
-            }
-            usleep(20_000)
-        }
-        let killed = victim.isRunning
-        if killed { kill(victim.processIdentifier, SIGKILL) }
-        var outputs: [String] = []
-        for (worker, log) in zip(workers, logs) {
-            outputs.append(String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
-            worker.waitUntilExit()
-        }
-        XCTAssertTrue(killed, "the first worker was still training when killed")
-        XCTAssertEqual(workers[1].terminationStatus, 0, outputs[1])
-        XCTAssertEqual(workers[2].terminationStatus, 0, outputs[2])
+    /// Starts a worker on `shared.yaml` in `dir`, its output in `worker<k>.log`.
+    func worker(_ k: Int, in dir: String) throws -> Process {
+        let log = "\(dir)/worker\(k).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
+        return try RunexpBinary.start(["shared.yaml"], in: dir, threads: 1, stdout: handle, stderr: handle)
+    }
 
+    func logs(_ dir: String, _ count: Int) -> String {
+        (0..<count).map { (try? String(contentsOfFile: "\(dir)/worker\($0).log", encoding: .utf8)) ?? "" }
+            .joined(separator: "\n---\n")
+    }
+
+    /// The sweep trained in `dir/results` is the serial one of `dir/serial`: every run done once
+    /// (one "done" in its log), one metrics line per epoch, the same weights and metrics.
+    func assertEachRunTrainedOnce(_ dir: String, _ label: String) throws {
         let expected = try runFolders(dir + "/serial", "shared")
         let trained = try runFolders(dir + "/results", "shared")
-        XCTAssertEqual(trained.count, 6)
-        XCTAssertEqual(Set(trained.keys), Set(expected.keys))
+        XCTAssertEqual(Set(trained.keys), Set(expected.keys), label)
         for (id, folder) in trained {
             XCTAssertEqual(RunStatusFile.read(folder)?.status, .done, id)
             let lines = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
-            XCTAssertEqual(lines.count, 3, "\(id): one metrics line per epoch")
+            XCTAssertEqual(lines.count, 6, "\(id): one metrics line per epoch")
+            let log = try String(contentsOfFile: folder + "/log.txt", encoding: .utf8)
+            XCTAssertEqual(log.components(separatedBy: "\n").filter { $0.contains("done in") }.count, 1, "\(id): \(log)")
             try assertSameRun(try XCTUnwrap(expected[id]), folder, id)
         }
-        // The survivors between them trained every run (and the victim's run was taken up).
-        let finished = outputs.dropFirst().joined().components(separatedBy: "\n").filter { $0.contains("epoch 3/3") }
-        XCTAssertEqual(finished.count, 6, outputs.joined(separator: "\n---\n"))
         let summary = try String(contentsOfFile: dir + "/results/shared/summary.csv", encoding: .utf8)
         XCTAssertEqual(summary.components(separatedBy: .newlines).filter { $0.contains(",done,") }.count, 6, summary)
+    }
+
+    /// Three workers started together on one 6-run sweep train each run exactly once.
+    func testWorkersStartedTogetherTrainEachRunOnce() throws {
+        _ = try RunexpBinary.path()
+        let dir = try temporaryFolder()
+        try Self.sweepYAML.write(toFile: dir + "/shared.yaml", atomically: true, encoding: .utf8)
+        let serial = try RunexpBinary.run(["shared.yaml", "--results", "serial"], in: dir, threads: 1)
+        XCTAssertEqual(serial.status, 0, serial.stderr)
+        let workers = try (0..<3).map { try worker($0, in: dir) }
+        for w in workers { w.waitUntilExit() }
+        XCTAssertEqual(workers.map(\.terminationStatus), [0, 0, 0], logs(dir, 3))
+        try assertEachRunTrainedOnce(dir, logs(dir, 3))
+        XCTAssertTrue(logs(dir, 3).contains("being trained by another process"), "the workers met: \(logs(dir, 3))")
+    }
+
+    /// A worker killed with SIGKILL in the middle of a run leaves it to the others: one of them,
+    /// waiting on the run's lock, takes it over from its last checkpoint.
+    func testKilledWorkersRunIsTakenOver() throws {
+        _ = try RunexpBinary.path()
+        let dir = try temporaryFolder()
+        try Self.sweepYAML.write(toFile: dir + "/shared.yaml", atomically: true, encoding: .utf8)
+        let serial = try RunexpBinary.run(["shared.yaml", "--results", "serial"], in: dir, threads: 1)
+        XCTAssertEqual(serial.status, 0, serial.stderr)
+
+        // The victim starts alone, so the first run is its; the others join once it is under way.
+        let victim = try worker(0, in: dir)
+        func epochsOfFirstRun() -> Int {
+            let folder = (try? runFolders(dir + "/results", "shared"))?["seed=1,lr=0.01"]
+            return folder.flatMap { try? String(contentsOfFile: $0 + "/metrics.jsonl", encoding: .utf8) }?
+                .split(separator: "\n").count ?? 0
+        }
+        func hasCheckpoint() -> Bool {
+            let folder = (try? runFolders(dir + "/results", "shared"))?["seed=1,lr=0.01"]
+            return folder.map { FileManager.default.fileExists(atPath: $0 + "/checkpoints/last.resume.safetensors") } ?? false
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while victim.isRunning && !hasCheckpoint() && Date() < deadline { usleep(1_000) }
+        let others = try (1..<3).map { try worker($0, in: dir) }
+        usleep(20_000)
+        let doneAtKill = epochsOfFirstRun()
+        XCTAssertTrue(victim.isRunning)
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        XCTAssertLessThan(doneAtKill, 6, "killed in the middle of its run")
+        for w in others { w.waitUntilExit() }
+        XCTAssertEqual(others.map(\.terminationStatus), [0, 0], logs(dir, 3))
+        try assertEachRunTrainedOnce(dir, logs(dir, 3))
+        let taken = try XCTUnwrap(runFolders(dir + "/results", "shared")["seed=1,lr=0.01"])
+        XCTAssertTrue(try String(contentsOfFile: taken + "/log.txt", encoding: .utf8).contains("resuming at epoch"),
+                      logs(dir, 3))
     }
 }

@@ -7,15 +7,18 @@ import XCTest
 /// sweep summary, skipping finished runs, exact resume after an interruption, divergence.
 final class RunnerTests: XCTestCase {
     var results = ""
+    /// Every results folder a test used (tests that compare two runs add a suffix for the second).
+    var base = ""
 
     override func setUp() {
-        results = NSTemporaryDirectory() + "runexp-runner-\(UUID().uuidString)"
+        base = NSTemporaryDirectory() + "runexp-runner-\(UUID().uuidString)"
+        results = base
         Interrupt.reset()
     }
 
     override func tearDown() {
         Interrupt.reset()
-        try? FileManager.default.removeItem(atPath: results)
+        for suffix in ["", "-resumed", "-full"] { try? FileManager.default.removeItem(atPath: base + suffix) }
     }
 
     /// A UNet base_c 4 on eight 64-pixel synthetic images: seconds per run in a debug build.
