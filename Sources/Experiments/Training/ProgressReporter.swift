@@ -14,7 +14,9 @@ public final class ProgressReporter {
 
     /// `write` receives finished lines (the default prints them); the live bar goes to the
     /// terminal only, and only when `live` (standard output is a terminal by default).
-    public init(live: Bool = isatty(STDOUT_FILENO) != 0, write: @escaping (String) -> Void = { print($0) }) {
+    /// Lines are flushed as they are printed: redirected to a file (a cluster job's log) they
+    /// appear as they happen and a killed process loses none.
+    public init(live: Bool = isatty(STDOUT_FILENO) != 0, write: @escaping (String) -> Void = { print($0); fflush(stdout) }) {
         self.live = live
         self.write = write
     }
