@@ -42,18 +42,16 @@ struct Bench: ParsableCommand {
         var classes = self.classes
         var inChannels = 3
         var title = "UNet base_c=\(baseC) \(transposed ? "transposed" : "bilinear")"
+        var run: RunSpec?
         if let config {
-            let experiment: Experiment
-            do {
-                experiment = try Experiment.load(config, overrides: overrides, options: ConfigOptions(checkPaths: false))
-            } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCode(2)
+            let experiment = try CommandErrors.loadingConfig {
+                try Experiment.load(config, overrides: overrides, options: ConfigOptions(checkPaths: false))
             }
-            let run = experiment.runs[0]
-            classes = run.config.data.numClasses
-            inChannels = run.config.model.inChannels
-            model = try CommandErrors.loadingConfig { try ModelFactory.makeModel(run.config, at: run.locations) }
+            let first = experiment.runs[0]
+            run = first
+            classes = first.config.data.numClasses
+            inChannels = first.config.model.inChannels
+            model = try CommandErrors.loadingConfig { try ModelFactory.makeModel(first.config, at: first.locations) }
             title = "\(type(of: model)) from \(config)"
         } else {
             model = UNet(inChannels: 3, numClasses: classes, baseChannels: baseC, bilinear: !transposed, rng: &rng)
@@ -74,37 +72,27 @@ struct Bench: ParsableCommand {
         images.fillNormal(std: 1, &rng)
         var labels = LabelMap(n: batch, h: size, w: size)
         for i in 0..<labels.count { labels.values[i] = Int32(rng.next() % UInt64(classes)) }
-        let loss = SegmentationLoss([(1, CrossEntropyLoss(classWeights: [1] + Array(repeating: 2, count: classes - 1))),
-                                     (1, DiceLoss())])
         let sgd = try SGD(model.namedParameters(), lr: 0.01, momentum: 0.9, weightDecay: 1e-4)
+        // The trainer's own step; with --config, the config's loss terms and aux weight.
+        let step = try run.map { run in
+            try CommandErrors.loadingConfig { try TrainingStep(run.config, at: run.locations, model: model, optimizer: sgd) }
+        } ?? TrainingStep(model: model,
+                          loss: SegmentationLoss([(1, CrossEntropyLoss(classWeights: [1] + Array(repeating: 2, count: classes - 1))),
+                                                  (1, DiceLoss())]),
+                          auxWeight: 0.5, optimizer: sgd)
 
         let frozen = freezeEncoder ? "encoder" : freeze
         print("\(title) (\(model.parameterCount) params\(frozen.map { ", \($0) frozen" } ?? "")), "
-              + "batch \(batch) 3x\(size)x\(size), \(classes) classes, \(Threads.count) threads")
+              + "batch \(batch) \(inChannels)x\(size)x\(size), \(classes) classes, \(Threads.count) threads")
         var times: [Double] = []
-        var phases = [Double](repeating: 0, count: 4)
-        for step in 0..<(warmup + steps) {
+        for _ in 0..<warmup { _ = try step(images, labels, lr: 0.01) }
+        let warm = step.phaseSeconds
+        for _ in 0..<steps {
             let t0 = Date()
-            model.zeroGrad()
-            let logits = model.forward(images)
-            let t1 = Date()
-            let value = try loss(logits, labels)
-            var auxGradient: Tensor?
-            if let aux = model.auxiliaryLogits {
-                auxGradient = try loss(aux, labels).gradient
-                auxGradient!.scale(0.5)
-            }
-            let t2 = Date()
-            _ = model.backward(value.gradient, auxiliaryGradient: auxGradient)
-            let t3 = Date()
-            sgd.step()
-            let t4 = Date()
-            if step >= warmup {
-                times.append(t4.timeIntervalSince(t0))
-                for (i, d) in [t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), t3.timeIntervalSince(t2),
-                               t4.timeIntervalSince(t3)].enumerated() { phases[i] += d }
-            }
+            _ = try step(images, labels, lr: 0.01)
+            times.append(Date().timeIntervalSince(t0))
         }
+        let phases = zip(step.phaseSeconds, warm).map { $0 - $1 }
         let mean = times.reduce(0, +) / Double(times.count)
         let best = times.min()!
         let rss = MemoryStats.peakResidentBytes.map { "\($0 >> 20) MiB" } ?? "n/a"

@@ -28,26 +28,7 @@ struct RunSetup {
         model = net
 
         let ignore = Int32(config.data.ignoreIndex)
-        var terms: [(weight: Float, term: any LossTerm)] = []
-        var names: [String] = []
-        if config.loss.ce > 0 {
-            terms.append((Float(config.loss.ce),
-                          CrossEntropyLoss(classWeights: config.loss.classWeights?.map(Float.init), ignoreIndex: ignore)))
-            names.append("ce")
-        }
-        if config.loss.dice > 0 {
-            terms.append((Float(config.loss.dice), DiceLoss(ignoreIndex: ignore)))
-            names.append("dice")
-        }
-        if config.loss.focal > 0 {
-            terms.append((Float(config.loss.focal),
-                          FocalLoss(gamma: Float(config.loss.focalGamma), alpha: config.loss.focalAlpha?.map(Float.init),
-                                    ignoreIndex: ignore)))
-            names.append("focal")
-        }
-        guard !terms.isEmpty else { throw at.error("the loss has no term with a positive weight", at: "loss") }
-        loss = SegmentationLoss(terms)
-        lossNames = names
+        (loss, lossNames) = try RunSetup.loss(config, at: at)
 
         let parameters = net.namedParameters()
         let o = config.optimizer
@@ -131,6 +112,30 @@ struct RunSetup {
         } catch {
             throw at.error("\(error)", at: "schedule")
         }
+    }
+
+    /// The loss of `config` (its positive-weight terms) and each term's config name.
+    static func loss(_ config: ExperimentConfig, at: ConfigLocations) throws -> (SegmentationLoss, [String]) {
+        let ignore = Int32(config.data.ignoreIndex)
+        var terms: [(weight: Float, term: any LossTerm)] = []
+        var names: [String] = []
+        if config.loss.ce > 0 {
+            terms.append((Float(config.loss.ce),
+                          CrossEntropyLoss(classWeights: config.loss.classWeights?.map(Float.init), ignoreIndex: ignore)))
+            names.append("ce")
+        }
+        if config.loss.dice > 0 {
+            terms.append((Float(config.loss.dice), DiceLoss(ignoreIndex: ignore)))
+            names.append("dice")
+        }
+        if config.loss.focal > 0 {
+            terms.append((Float(config.loss.focal),
+                          FocalLoss(gamma: Float(config.loss.focalGamma), alpha: config.loss.focalAlpha?.map(Float.init),
+                                    ignoreIndex: ignore)))
+            names.append("focal")
+        }
+        guard !terms.isEmpty else { throw at.error("the loss has no term with a positive weight", at: "loss") }
+        return (SegmentationLoss(terms), names)
     }
 
     /// The seed of the `synthetic` dataset's images (fixed: they are data, not a run's choice).

@@ -32,22 +32,87 @@ public final class Trainer {
     var metricsPath: String { directory + "/metrics.jsonl" }
     var resultPath: String { directory + "/result.txt" }
 
+    /// What a run carries from step to step while it trains in this process.
+    final class Session {
+        let setup: RunSetup
+        let step: TrainingStep
+        let log: RunLog
+        let metrics: MetricsLog
+        let metadata: [String: String]
+        var progress: TrainingProgress
+        var records: [EpochRecord]
+        var bestScore: Double?
+        /// Wall seconds of earlier sessions of the run, and when this one started.
+        let earlierSeconds: Double
+        let start = Date()
+
+        init(setup: RunSetup, step: TrainingStep, log: RunLog, metrics: MetricsLog, metadata: [String: String],
+             progress: TrainingProgress, bestScore: Double?) {
+            self.setup = setup
+            self.step = step
+            self.log = log
+            self.metrics = metrics
+            self.metadata = metadata
+            self.progress = progress
+            self.records = metrics.records
+            self.bestScore = bestScore
+            earlierSeconds = progress.elapsed
+        }
+
+        var elapsed: Double { earlierSeconds + Date().timeIntervalSince(start) }
+    }
+
+    /// How an epoch ended.
+    enum EpochEnd { case completed, diverged(String), interrupted }
+
     /// Trains until the run is done, diverges or is interrupted. Throws for config problems
     /// found while building the run and for unreadable data or unwritable files.
     public func train() throws -> RunOutcome {
+        let session = try open()
+        let setup = session.setup, model = setup.model
+        var stageStart = 0
+        for (stageIndex, stageEpochs) in setup.schedule.stages.map(\.epochs).enumerated() {
+            defer { stageStart += stageEpochs }
+            guard session.progress.epoch < stageStart + stageEpochs else { continue }
+            model.unfreezeAll()
+            if !setup.frozenPrefixes[stageIndex].isEmpty {
+                let frozen = model.freeze(setup.frozenPrefixes[stageIndex])
+                session.log.write("stage \(stageIndex): \(frozen.count) parameter tensors frozen")
+            }
+            for epoch in max(session.progress.epoch, stageStart)..<(stageStart + stageEpochs) {
+                switch try trainOneEpoch(epoch, loader: setup.trainLoaders[stageIndex], session) {
+                case .diverged(let note):
+                    try finish(session.records, status: .failed, note: note, elapsed: session.elapsed)
+                    return RunOutcome(status: .failed, note: note, records: session.records, wallSeconds: session.elapsed,
+                                      interrupted: false)
+                case .interrupted:
+                    return try stopInterrupted(session)
+                case .completed:
+                    try endEpoch(epoch, session)
+                    if Interrupt.requested {
+                        session.log.write("interrupted after epoch \(epoch); checkpoint written")
+                        return try stopInterrupted(session)
+                    }
+                }
+            }
+        }
+        try finish(session.records, status: .done, note: "", elapsed: session.elapsed)
+        session.log.write("done in \(NumberFormat.duration(session.elapsed))")
+        return RunOutcome(status: .done, note: "", records: session.records, wallSeconds: session.elapsed, interrupted: false)
+    }
+
+    /// Builds the run, writes its config, and restores its checkpoint, or else initialises
+    /// the model (pretrained backbone, `init.checkpoint`).
+    func open() throws -> Session {
         let setup = try RunSetup(run)
         let config = run.config
         let model = setup.model
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: directory + "/checkpoints", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/checkpoints", withIntermediateDirectories: true)
         try AtomicFile.write(run.configYAML, to: directory + "/config.yaml")
         let log = try RunLog(path: directory + "/log.txt")
-        let metadata = ["run": run.id, "config_hash": run.hash, "runexp": runexpVersion]
-
-        var progress = try Checkpoint.restore(model: model, optimizer: setup.optimizer, runDirectory: directory)
+        let progress = try Checkpoint.restore(model: model, optimizer: setup.optimizer, runDirectory: directory)
             ?? TrainingProgress(configHash: run.hash)
-        let resumed = progress.iteration > 0 || progress.epoch > 0
-        if resumed {
+        if progress.iteration > 0 || progress.epoch > 0 {
             log.write("resuming at epoch \(progress.epoch), batch \(progress.batch) (iteration \(progress.iteration))")
         } else {
             if let report = try ModelFactory.loadPretrained(model, config, at: run.locations) {
@@ -58,130 +123,112 @@ public final class Trainer {
                 log.write("initialised from \(path): \(report)")
             }
         }
+        // Lines of epochs after the checkpoint (written before a kill) are cut off.
         let metrics = try MetricsLog(path: metricsPath, keepingThrough: progress.epoch - 1)
-        var records = metrics.records
-        var bestScore = EpochRecord.best(in: records, by: config.eval.metric.score).flatMap { $0.scores }
+        let best = EpochRecord.best(in: metrics.records, by: config.eval.metric.score).flatMap { $0.scores }
             .map(config.eval.metric.score)
-        let sessionStart = Date()
-        let earlierSessions = progress.elapsed
-        func elapsed() -> Double { earlierSessions + Date().timeIntervalSince(sessionStart) }
+        let step = TrainingStep(model: model, loss: setup.loss, auxWeight: config.loss.aux, optimizer: setup.optimizer)
+        let session = Session(setup: setup, step: step, log: log, metrics: metrics,
+                              metadata: ["run": run.id, "config_hash": run.hash, "runexp": runexpVersion],
+                              progress: progress, bestScore: best)
         log.write("run \(run.id) (\(run.hash)): \(model.parameterCount) parameters, \(Threads.count) threads, "
                   + "\(setup.schedule.totalEpochs) epochs")
+        return session
+    }
 
-        let totalEpochs = setup.schedule.totalEpochs
-        var stageStart = 0
-        for (stageIndex, stageEpochs) in setup.schedule.stages.map(\.epochs).enumerated() {
-            defer { stageStart += stageEpochs }
-            guard progress.epoch < stageStart + stageEpochs else { continue }
-            model.unfreezeAll()
-            if !setup.frozenPrefixes[stageIndex].isEmpty {
-                let frozen = model.freeze(setup.frozenPrefixes[stageIndex])
-                log.write("stage \(stageIndex): \(frozen.count) parameter tensors frozen")
+    /// The remaining batches of `epoch`, one optimizer step each; stops early on a loss that
+    /// is not finite, or after the step during which a signal arrived (with a checkpoint).
+    func trainOneEpoch(_ epoch: Int, loader: DataLoader, _ session: Session) throws -> EpochEnd {
+        let setup = session.setup
+        setup.model.setTraining(true)
+        let epochStart = Date()
+        let priorSeconds = session.progress.epochSeconds
+        if session.progress.termSums.count != setup.lossNames.count {
+            session.progress.termSums = Array(repeating: 0, count: setup.lossNames.count)
+        }
+        let batches = loader.epoch(epoch, startingAt: session.progress.batch)
+        while let batch = try batches.next() {
+            try checkInputSize(batch, setup.model)
+            let lr = setup.schedule.lr(at: session.progress.iteration)
+            let value = try session.step(batch.images, batch.labels, lr: lr)
+            guard value.total.isFinite else {
+                batches.cancel()
+                let note = "diverged (loss \(value.total) at epoch \(epoch), iteration \(session.progress.iteration))"
+                session.log.write(note)
+                return .diverged(note)
             }
-            let loader = setup.trainLoaders[stageIndex]
-            for epoch in max(progress.epoch, stageStart)..<(stageStart + stageEpochs) {
-                model.setTraining(true)
-                let epochStart = Date()
-                let priorSeconds = progress.epochSeconds
-                if progress.termSums.count != setup.lossNames.count {
-                    progress.termSums = Array(repeating: 0, count: setup.lossNames.count)
-                }
-                let batches = loader.epoch(epoch, startingAt: progress.batch)
-                while let batch = try batches.next() {
-                    try checkInputSize(batch, model)
-                    let lr = setup.schedule.lr(at: progress.iteration)
-                    setup.optimizer.lr = lr
-                    model.zeroGrad()
-                    let logits = model.forward(batch.images)
-                    var value = try setup.loss(logits, batch.labels)
-                    // The auxiliary head (FCN, DeepLab) adds its own loss, weighted by loss.aux.
-                    var auxGradient: Tensor?
-                    if let aux = model.auxiliaryLogits {
-                        let auxValue = try setup.loss(aux, batch.labels)
-                        auxValue.gradient.scale(Float(config.loss.aux))
-                        auxGradient = auxValue.gradient
-                        value.total += Float(config.loss.aux) * auxValue.total
-                    }
-                    guard value.total.isFinite else {
-                        batches.cancel()
-                        let note = "diverged (loss \(value.total) at epoch \(epoch), iteration \(progress.iteration))"
-                        log.write(note)
-                        try finish(records, status: .failed, note: note, elapsed: elapsed())
-                        return RunOutcome(status: .failed, note: note, records: records, wallSeconds: elapsed(),
-                                          interrupted: false)
-                    }
-                    _ = model.backward(value.gradient, auxiliaryGradient: auxGradient)
-                    setup.optimizer.step()
-                    progress.iteration += 1
-                    progress.batch += 1
-                    progress.lossSum += Double(value.total)
-                    for (i, term) in value.terms.enumerated() { progress.termSums[i] += Double(term.value) }
-                    progress.images += batch.count
-                    let seconds = priorSeconds + Date().timeIntervalSince(epochStart)
-                    progressReporter.step(iteration: progress.iteration, epoch: epoch, of: totalEpochs, batch: progress.batch, of: loader.batchCount,
-                                          loss: progress.lossSum / Double(progress.batch), lr: lr,
-                                          imagesPerSecond: Double(progress.images) / max(seconds, 1e-9))
-                    if Interrupt.requested {
-                        batches.cancel()
-                        progress.epochSeconds = seconds
-                        progress.elapsed = elapsed()
-                        try Checkpoint.save(model: model, optimizer: setup.optimizer, progress: progress,
-                                            runDirectory: directory, metadata: metadata)
-                        log.write("interrupted at epoch \(epoch), batch \(progress.batch); checkpoint written")
-                        try writeStatus(.running, note: "interrupted", elapsed: progress.elapsed)
-                        return RunOutcome(status: .running, note: "interrupted", records: records,
-                                          wallSeconds: progress.elapsed, interrupted: true)
-                    }
-                }
-
-                // Throughput counts training only; the epoch's seconds include evaluation.
-                let trainSeconds = priorSeconds + Date().timeIntervalSince(epochStart)
-                let isLast = epoch == totalEpochs - 1
-                let evaluate = setup.valLoader != nil && ((epoch + 1) % config.eval.every == 0 || isLast)
-                let scores = evaluate ? try self.evaluate(model, setup.valLoader!, config) : nil
-                let seconds = priorSeconds + Date().timeIntervalSince(epochStart)
-                let n = Double(max(progress.batch, 1))
-                let record = EpochRecord(
-                    epoch: epoch, trainLoss: progress.lossSum / n,
-                    losses: Dictionary(uniqueKeysWithValues: zip(setup.lossNames, progress.termSums.map { $0 / n })),
-                    lr: setup.schedule.lr(at: progress.iteration), scores: scores,
-                    imagesPerSecond: Double(progress.images) / max(trainSeconds, 1e-9), seconds: seconds)
-                try metrics.append(record)
-                records.append(record)
-                if let scores {
-                    let score = config.eval.metric.score(scores)
-                    if config.eval.saveBest, score.isFinite, bestScore.map({ score > $0 }) ?? true {
-                        bestScore = score
-                        try model.save(to: Checkpoint.bestPath(directory),
-                                       metadata: metadata.merging(["epoch": "\(epoch)"]) { $1 })
-                        // previews/ always shows what best.safetensors predicts.
-                        try ValidationPreviews.write(model: model, loader: setup.valLoader!, directory: directory)
-                    }
-                    try ResultFile.write(records, to: resultPath)
-                }
-                progress.epoch = epoch + 1
-                progress.batch = 0
-                progress.lossSum = 0
-                progress.termSums = Array(repeating: 0, count: setup.lossNames.count)
-                progress.images = 0
-                progress.epochSeconds = 0
-                progress.elapsed = elapsed()
-                try Checkpoint.save(model: model, optimizer: setup.optimizer, progress: progress,
-                                    runDirectory: directory, metadata: metadata)
-                let remaining = Double(totalEpochs - epoch - 1) * seconds
-                let line = progressReporter.epoch(record, of: totalEpochs, metric: config.eval.metric, eta: remaining)
-                log.write(line)
-                if Interrupt.requested {
-                    log.write("interrupted after epoch \(epoch); checkpoint written")
-                    try writeStatus(.running, note: "interrupted", elapsed: progress.elapsed)
-                    return RunOutcome(status: .running, note: "interrupted", records: records,
-                                      wallSeconds: progress.elapsed, interrupted: true)
-                }
+            var p = session.progress
+            p.iteration += 1
+            p.batch += 1
+            p.lossSum += Double(value.total)
+            for (i, term) in value.terms.enumerated() { p.termSums[i] += Double(term.value) }
+            p.images += batch.count
+            p.epochSeconds = priorSeconds + Date().timeIntervalSince(epochStart)
+            session.progress = p
+            progressReporter.step(iteration: p.iteration, epoch: epoch, of: setup.schedule.totalEpochs, batch: p.batch,
+                                  of: loader.batchCount, loss: p.lossSum / Double(p.batch), lr: lr,
+                                  imagesPerSecond: Double(p.images) / max(p.epochSeconds, 1e-9))
+            if Interrupt.requested {
+                batches.cancel()
+                session.progress.elapsed = session.elapsed
+                try saveCheckpoint(session)
+                session.log.write("interrupted at epoch \(epoch), batch \(p.batch); checkpoint written")
+                return .interrupted
             }
         }
-        try finish(records, status: .done, note: "", elapsed: elapsed())
-        log.write("done in \(NumberFormat.duration(elapsed()))")
-        return RunOutcome(status: .done, note: "", records: records, wallSeconds: elapsed(), interrupted: false)
+        // Throughput counts training only; the epoch's seconds include evaluation.
+        session.progress.epochSeconds = priorSeconds + Date().timeIntervalSince(epochStart)
+        return .completed
+    }
+
+    /// After the last batch of `epoch`: evaluation when due, the epoch's record, the best
+    /// checkpoint and previews when it improved, and the checkpoint that resumes after it.
+    func endEpoch(_ epoch: Int, _ session: Session) throws {
+        let setup = session.setup, config = run.config
+        let evalStart = Date()
+        let totalEpochs = setup.schedule.totalEpochs
+        let isLast = epoch == totalEpochs - 1
+        let due = setup.valLoader != nil && ((epoch + 1) % config.eval.every == 0 || isLast)
+        let scores = due ? try evaluate(setup.model, setup.valLoader!, config) : nil
+        let p = session.progress
+        let trainSeconds = p.epochSeconds
+        let seconds = trainSeconds + Date().timeIntervalSince(evalStart)
+        let n = Double(max(p.batch, 1))
+        let record = EpochRecord(
+            epoch: epoch, trainLoss: p.lossSum / n,
+            losses: Dictionary(uniqueKeysWithValues: zip(setup.lossNames, p.termSums.map { $0 / n })),
+            lr: setup.schedule.lr(at: p.iteration), scores: scores,
+            imagesPerSecond: Double(p.images) / max(trainSeconds, 1e-9), seconds: seconds)
+        try session.metrics.append(record)
+        session.records.append(record)
+        if let scores {
+            let score = config.eval.metric.score(scores)
+            if config.eval.saveBest, score.isFinite, session.bestScore.map({ score > $0 }) ?? true {
+                session.bestScore = score
+                try setup.model.save(to: Checkpoint.bestPath(directory),
+                                     metadata: session.metadata.merging(["epoch": "\(epoch)"]) { $1 })
+                // previews/ always shows what best.safetensors predicts.
+                try ValidationPreviews.write(model: setup.model, loader: setup.valLoader!, directory: directory)
+            }
+            try ResultFile.write(session.records, to: resultPath)
+        }
+        session.progress = TrainingProgress(epoch: epoch + 1, iteration: p.iteration, configHash: p.configHash)
+        session.progress.termSums = Array(repeating: 0, count: setup.lossNames.count)
+        session.progress.elapsed = session.elapsed
+        try saveCheckpoint(session)
+        let remaining = Double(totalEpochs - epoch - 1) * seconds
+        session.log.write(progressReporter.epoch(record, of: totalEpochs, metric: config.eval.metric, eta: remaining))
+    }
+
+    func saveCheckpoint(_ session: Session) throws {
+        try Checkpoint.save(model: session.setup.model, optimizer: session.setup.optimizer, progress: session.progress,
+                            runDirectory: directory, metadata: session.metadata)
+    }
+
+    func stopInterrupted(_ session: Session) throws -> RunOutcome {
+        try writeStatus(.running, note: "interrupted", elapsed: session.progress.elapsed)
+        return RunOutcome(status: .running, note: "interrupted", records: session.records,
+                          wallSeconds: session.progress.elapsed, interrupted: true)
     }
 
     /// Scores the model on the validation set, one image at a time at full size.

@@ -1,0 +1,62 @@
+import Foundation
+import Nets
+
+/// One optimizer step of a segmentation model, the same for the trainer and `runexp bench`:
+/// forward, the loss of the main output plus `auxWeight` times the loss of the auxiliary head
+/// (torchvision's `losses['out'] + 0.5 * losses['aux']`), backward, optimizer update.
+///
+/// A step whose loss is not finite stops before backward, so a diverged run's weights stay
+/// those of its last good step.
+public final class TrainingStep {
+    public let model: any SegmentationModel
+    public let loss: SegmentationLoss
+    public let auxWeight: Float
+    public let optimizer: any Optimizer
+
+    /// Seconds spent in forward, loss, backward and optimizer, summed over all steps so far.
+    public private(set) var phaseSeconds = [Double](repeating: 0, count: 4)
+
+    public init(model: any SegmentationModel, loss: SegmentationLoss, auxWeight: Double, optimizer: any Optimizer) {
+        self.model = model
+        self.loss = loss
+        self.auxWeight = Float(auxWeight)
+        self.optimizer = optimizer
+    }
+
+    /// The step a run of `config` takes: its loss terms and `loss.aux` weight.
+    public convenience init(_ config: ExperimentConfig, at locations: ConfigLocations, model: any SegmentationModel,
+                            optimizer: any Optimizer) throws {
+        let (loss, _) = try RunSetup.loss(config, at: locations)
+        self.init(model: model, loss: loss, auxWeight: config.loss.aux, optimizer: optimizer)
+    }
+
+    /// Trains on one batch at learning rate `lr` and returns its loss: `total` (weighted, with
+    /// the aux term) and each main-output term. When `total` is not finite nothing was updated.
+    public func callAsFunction(_ images: Tensor, _ labels: LabelMap, lr: Double) throws -> SegmentationLoss.Value {
+        var clock = Date()
+        func lap(_ phase: Int) {
+            let now = Date()
+            phaseSeconds[phase] += now.timeIntervalSince(clock)
+            clock = now
+        }
+        optimizer.lr = lr
+        model.zeroGrad()
+        let logits = model.forward(images)
+        lap(0)
+        var value = try loss(logits, labels)
+        var auxGradient: Tensor?
+        if let aux = model.auxiliaryLogits {
+            let auxValue = try loss(aux, labels)
+            auxValue.gradient.scale(auxWeight)
+            auxGradient = auxValue.gradient
+            value.total += auxWeight * auxValue.total
+        }
+        lap(1)
+        guard value.total.isFinite else { return value }
+        _ = model.backward(value.gradient, auxiliaryGradient: auxGradient)
+        lap(2)
+        optimizer.step()
+        lap(3)
+        return value
+    }
+}
