@@ -22,12 +22,23 @@ struct Run: ParsableCommand {
     @Option(help: "Folder for results.") var results = "results"
     @Flag(help: "Validate and list the expanded runs without training.") var dryRun = false
     @Option(help: ArgumentHelp("Train only runs whose id matches this shell glob.", valueName: "glob")) var only: String?
-    @Option(help: ArgumentHelp("Train runs I, I+N, I+2N, … of the sweep (0 ≤ I < N).", valueName: "I/N"))
+    @Option(help: ArgumentHelp("Train runs I, I+N, I+2N, … of the sweep (0 ≤ I < N); `slurm` takes I and N from "
+                               + "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT.", valueName: "I/N"))
     var shard: String?
-    @Option(help: "Threads (default: the config's `threads`, else OMP_NUM_THREADS, else all cores).") var threads: Int?
+    @Option(help: "Threads (default: the config's `threads`, else SLURM_CPUS_PER_TASK, else OMP_NUM_THREADS, else all cores).")
+    var threads: Int?
+    @Flag(help: "Leave runs that another process holds to it instead of waiting for them at the end.") var noWait = false
 
     func parsedShard() throws -> (index: Int, count: Int)? {
         guard let shard else { return nil }
+        if shard == "slurm" {
+            let env = ProcessInfo.processInfo.environment
+            guard let i = env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init), let n = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init),
+                  n >= 1, i >= 0, i < n else {
+                throw ValidationError("--shard slurm needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (run it in a Slurm array task)")
+            }
+            return (i, n)
+        }
         let parts = shard.split(separator: "/").compactMap { Int($0) }
         guard parts.count == 2, parts[1] >= 1, parts[0] >= 0, parts[0] < parts[1] else {
             throw ValidationError("--shard must be I/N with 0 ≤ I < N, e.g. --shard 0/4 (got '\(shard)')")
@@ -46,7 +57,8 @@ struct Run: ParsableCommand {
         do {
             experiment = try Experiment.load(file, overrides: overrides)
             runner = SweepRunner(experiment: experiment,
-                                 options: SweepOptions(resultsRoot: results, only: only, shard: try parsedShard()))
+                                 options: SweepOptions(resultsRoot: results, only: only, shard: try parsedShard(),
+                                                       waitForOthers: !noWait))
             if runner.selectedRuns.isEmpty {
                 throw ConfigErrors([ConfigError("no run of the \(experiment.runs.count) matches --only/--shard",
                                                 at: .argument(file))])
@@ -62,7 +74,8 @@ struct Run: ParsableCommand {
             print(DryRunTable.render(experiment: experiment, runs: runner.selectedRuns, directory: runner.experimentDirectory))
             return
         }
-        if let n = threads ?? (experiment.runs.first.map { $0.config.threads }.flatMap { $0 > 0 ? $0 : nil }) {
+        let slurmCPUs = ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+        if let n = threads ?? (experiment.runs.first.map { $0.config.threads }.flatMap { $0 > 0 ? $0 : nil }) ?? slurmCPUs {
             Threads.set(n)
         }
         Interrupt.install()

@@ -36,29 +36,6 @@ final class ProcessSafetyTests: XCTestCase {
         """
     }
 
-    /// Every run folder of `experiment` in the results folder `results`, by run id.
-    func runFolders(_ results: String, _ experiment: String) throws -> [String: String] {
-        let dir = results + "/" + experiment
-        var out: [String: String] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.contains("@") {
-            out[String(name.split(separator: "@")[0])] = dir + "/" + name
-        }
-        return out
-    }
-
-    /// Asserts that two run folders hold the same metrics (but for timings) and the same weights.
-    func assertSameRun(_ a: String, _ b: String, _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let ra = try MetricsLog.read(a + "/metrics.jsonl"), rb = try MetricsLog.read(b + "/metrics.jsonl")
-        XCTAssertEqual(ra.map(\.epoch), rb.map(\.epoch), "\(label): epochs", file: file, line: line)
-        XCTAssertEqual(ra.map(\.trainLoss), rb.map(\.trainLoss), "\(label): train loss", file: file, line: line)
-        XCTAssertEqual(ra.map(\.scores), rb.map(\.scores), "\(label): scores", file: file, line: line)
-        let wa = try SafeTensors.read(a + "/checkpoints/last.safetensors")
-        let wb = try SafeTensors.read(b + "/checkpoints/last.safetensors")
-        XCTAssertEqual(Set(wa.keys), Set(wb.keys), label, file: file, line: line)
-        let different = wa.keys.sorted().filter { wa[$0]?.array != wb[$0]?.array }
-        XCTAssertEqual(different, [], "\(label): tensors that differ", file: file, line: line)
-    }
-
     /// Launches `runexp FILE` again and again, each time killing it with SIGKILL a different
     /// fraction of an epoch (`epochSeconds`) after it finished one more epoch than it started
     /// with, so kills land in checkpoint writes, steps and evaluations, and every launch gets
@@ -100,13 +77,13 @@ final class ProcessSafetyTests: XCTestCase {
             let seconds = Date().timeIntervalSince(start)
             XCTAssertEqual(whole.status, 0, whole.stderr)
             let kills = try trainWithKills(name + ".yaml", in: dir, metrics: {
-                (try? self.runFolders(dir + "/results", name))?.values.first.map { $0 + "/metrics.jsonl" }
+                (try? RunFolders.byID(dir + "/results", name))?.values.first.map { $0 + "/metrics.jsonl" }
             }, epochSeconds: seconds / Double(epochs))
             XCTAssertGreaterThanOrEqual(kills, 3, "\(name): killed at several points")
-            let a = try XCTUnwrap(runFolders(dir + "/whole", name).values.first)
-            let b = try XCTUnwrap(runFolders(dir + "/results", name).values.first)
+            let a = try XCTUnwrap(RunFolders.byID(dir + "/whole", name).values.first)
+            let b = try XCTUnwrap(RunFolders.byID(dir + "/results", name).values.first)
             XCTAssertEqual(RunStatusFile.read(b)?.status, .done, "\(name) after \(kills) kills")
-            try assertSameRun(a, b, "\(name) after \(kills) kills")
+            try RunFolders.assertSame(a, b, "\(name) after \(kills) kills")
         }
     }
 
@@ -121,7 +98,7 @@ final class ProcessSafetyTests: XCTestCase {
         let process = try RunexpBinary.start(["status.yaml"], in: dir, threads: 1)
         let deadline = Date().addingTimeInterval(60)
         func epochs() -> Int {
-            let folder = (try? runFolders(dir + "/results", "status"))?.values.first
+            let folder = (try? RunFolders.byID(dir + "/results", "status"))?.values.first
             return folder.flatMap { try? String(contentsOfFile: $0 + "/metrics.jsonl", encoding: .utf8) }?
                 .split(separator: "\n").count ?? 0
         }
@@ -130,7 +107,7 @@ final class ProcessSafetyTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .exit)
         XCTAssertEqual(process.terminationStatus, 143, "128 + SIGTERM")
-        let folder = try XCTUnwrap(runFolders(dir + "/results", "status").values.first)
+        let folder = try XCTUnwrap(RunFolders.byID(dir + "/results", "status").values.first)
         XCTAssertEqual(RunStatusFile.read(folder)?.status, .running)
         XCTAssertLessThan(epochs(), 30)
 
@@ -163,8 +140,8 @@ final class ProcessSafetyTests: XCTestCase {
     /// The sweep trained in `dir/results` is the serial one of `dir/serial`: every run done once
     /// (one "done" in its log), one metrics line per epoch, the same weights and metrics.
     func assertEachRunTrainedOnce(_ dir: String, _ label: String) throws {
-        let expected = try runFolders(dir + "/serial", "shared")
-        let trained = try runFolders(dir + "/results", "shared")
+        let expected = try RunFolders.byID(dir + "/serial", "shared")
+        let trained = try RunFolders.byID(dir + "/results", "shared")
         XCTAssertEqual(Set(trained.keys), Set(expected.keys), label)
         for (id, folder) in trained {
             XCTAssertEqual(RunStatusFile.read(folder)?.status, .done, id)
@@ -172,7 +149,7 @@ final class ProcessSafetyTests: XCTestCase {
             XCTAssertEqual(lines.count, 6, "\(id): one metrics line per epoch")
             let log = try String(contentsOfFile: folder + "/log.txt", encoding: .utf8)
             XCTAssertEqual(log.components(separatedBy: "\n").filter { $0.contains("done in") }.count, 1, "\(id): \(log)")
-            try assertSameRun(try XCTUnwrap(expected[id]), folder, id)
+            try RunFolders.assertSame(try XCTUnwrap(expected[id]), folder, id)
         }
         let summary = try String(contentsOfFile: dir + "/results/shared/summary.csv", encoding: .utf8)
         XCTAssertEqual(summary.components(separatedBy: .newlines).filter { $0.contains(",done,") }.count, 6, summary)
@@ -204,12 +181,12 @@ final class ProcessSafetyTests: XCTestCase {
         // The victim starts alone, so the first run is its; the others join once it is under way.
         let victim = try worker(0, in: dir)
         func epochsOfFirstRun() -> Int {
-            let folder = (try? runFolders(dir + "/results", "shared"))?["seed=1,lr=0.01"]
+            let folder = (try? RunFolders.byID(dir + "/results", "shared"))?["seed=1,lr=0.01"]
             return folder.flatMap { try? String(contentsOfFile: $0 + "/metrics.jsonl", encoding: .utf8) }?
                 .split(separator: "\n").count ?? 0
         }
         func hasCheckpoint() -> Bool {
-            let folder = (try? runFolders(dir + "/results", "shared"))?["seed=1,lr=0.01"]
+            let folder = (try? RunFolders.byID(dir + "/results", "shared"))?["seed=1,lr=0.01"]
             return folder.map { FileManager.default.fileExists(atPath: $0 + "/checkpoints/last.resume.safetensors") } ?? false
         }
         let deadline = Date().addingTimeInterval(60)
@@ -224,7 +201,7 @@ final class ProcessSafetyTests: XCTestCase {
         for w in others { w.waitUntilExit() }
         XCTAssertEqual(others.map(\.terminationStatus), [0, 0], logs(dir, 3))
         try assertEachRunTrainedOnce(dir, logs(dir, 3))
-        let taken = try XCTUnwrap(runFolders(dir + "/results", "shared")["seed=1,lr=0.01"])
+        let taken = try XCTUnwrap(RunFolders.byID(dir + "/results", "shared")["seed=1,lr=0.01"])
         XCTAssertTrue(try String(contentsOfFile: taken + "/log.txt", encoding: .utf8).contains("resuming at epoch"),
                       logs(dir, 3))
     }

@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Experiments
+@testable import Nets
 
 /// The built `runexp` binary, run as a user runs it: `RUNEXP_BINARY` when set (`make test`
 /// points it at the release build, the binary users run), else the one beside the test bundle.
@@ -57,5 +59,31 @@ enum RunexpBinary {
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                        stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// Run folders of a results folder, and the comparison of two runs that must be the same.
+enum RunFolders {
+    /// Every run folder of `experiment` in the results folder `results`, by run id.
+    static func byID(_ results: String, _ experiment: String) throws -> [String: String] {
+        let dir = results + "/" + experiment
+        var out: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.contains("@") {
+            out[String(name.split(separator: "@")[0])] = dir + "/" + name
+        }
+        return out
+    }
+
+    /// Asserts that two run folders hold the same metrics (but for timings) and the same weights.
+    static func assertSame(_ a: String, _ b: String, _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let ra = try MetricsLog.read(a + "/metrics.jsonl"), rb = try MetricsLog.read(b + "/metrics.jsonl")
+        XCTAssertEqual(ra.map(\.epoch), rb.map(\.epoch), "\(label): epochs", file: file, line: line)
+        XCTAssertEqual(ra.map(\.trainLoss), rb.map(\.trainLoss), "\(label): train loss", file: file, line: line)
+        XCTAssertEqual(ra.map(\.scores), rb.map(\.scores), "\(label): scores", file: file, line: line)
+        let wa = try SafeTensors.read(a + "/checkpoints/last.safetensors")
+        let wb = try SafeTensors.read(b + "/checkpoints/last.safetensors")
+        XCTAssertEqual(Set(wa.keys), Set(wb.keys), label, file: file, line: line)
+        let different = wa.keys.sorted().filter { wa[$0]?.array != wb[$0]?.array }
+        XCTAssertEqual(different, [], "\(label): tensors that differ", file: file, line: line)
     }
 }

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
+import Foundation
+import Nets
 
 /// An exclusive `flock` on a file, held until `release()` or until the process ends.
 ///
@@ -40,7 +37,22 @@ final class FileLock {
             if code == EWOULDBLOCK { return nil }
             throw ResultsError(path, "cannot lock", errno: code)
         }
+        // Who holds it, for the messages of the processes that find it taken.
+        let holder = "pid \(getpid()) on \(hostName())"
+            + (ProcessInfo.processInfo.environment["SLURM_JOB_ID"].map { ", Slurm job \($0)" } ?? "")
+        if ftruncate(fd, 0) == 0 { _ = try? AtomicFile.writeAll(fd, Array((holder + "\n").utf8), path: path) }
         return FileLock(path: path, fd: fd)
+    }
+
+    /// What the holder of the lock at `path` wrote about itself ("pid 123 on node7, Slurm job 42").
+    static func holder(_ path: String) -> String {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown holder"
+    }
+
+    private static func hostName() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        return gethostname(&name, name.count) == 0 ? String(cString: name) : "unknown host"
     }
 
     /// Gives the lock up (also done when the object goes away).

@@ -9,11 +9,16 @@ public struct SweepOptions: Sendable {
     public var only: String?
     /// (I, N): train runs I, I+N, I+2N, … (0-based), so N machines split a sweep without talking.
     public var shard: (index: Int, count: Int)?
+    /// Whether to wait, at the end, for runs other processes hold (and take over those whose
+    /// holder dies); false leaves them to their holders, as a task of a Slurm array does.
+    public var waitForOthers = true
 
-    public init(resultsRoot: String = "results", only: String? = nil, shard: (index: Int, count: Int)? = nil) {
+    public init(resultsRoot: String = "results", only: String? = nil, shard: (index: Int, count: Int)? = nil,
+                waitForOthers: Bool = true) {
         self.resultsRoot = resultsRoot
         self.only = only
         self.shard = shard
+        self.waitForOthers = waitForOthers
     }
 }
 
@@ -95,7 +100,8 @@ public final class SweepRunner {
     /// processes on one results folder (a second launch, a requeued cluster task, workers on
     /// machines sharing it) never train one run twice: runs another process holds are passed
     /// over, then waited for once this process has nothing else to do, and taken up if their
-    /// holder dies before finishing them. The sweep is complete when this returns uninterrupted.
+    /// holder dies before finishing them. The sweep is complete when this returns uninterrupted
+    /// (unless `waitForOthers` is off).
     public func run() throws -> (failed: Int, interrupted: Bool) {
         let runs = selectedRuns
         var failed = 0
@@ -105,8 +111,9 @@ public final class SweepRunner {
             reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
             switch try trainIfNeeded(run, wait: false) {
             case .lockedElsewhere:
-                reporter.message("\(reporter.runLabel): being trained by another process; coming back to it")
-                heldElsewhere.append((k, run))
+                let later = options.waitForOthers ? "coming back to it" : "left to it"
+                reporter.message("\(reporter.runLabel): being trained by another process (\(FileLock.holder(directory(of: run) + "/run.lock"))); \(later)")
+                if options.waitForOthers { heldElsewhere.append((k, run)) }
             case .failed: failed += 1
             case .interrupted: return (failed, true)
             case .cannotWrite: return (failed + 1, false)
