@@ -27,7 +27,7 @@ enum RunexpBinary {
 
     /// A started `runexp` with `threads` threads; its output goes where `stdout` and `stderr` say
     /// (a Pipe or FileHandle), else nowhere.
-    static func start(_ arguments: [String], in directory: String, threads: Int = 2,
+    static func start(_ arguments: [String], in directory: String, threads: Int = 2, environment extra: [String: String] = [:],
                       stdout: Any? = nil, stderr: Any? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path())
@@ -35,6 +35,7 @@ enum RunexpBinary {
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment
         environment["OMP_NUM_THREADS"] = "\(threads)"
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = stdout ?? FileHandle.nullDevice
@@ -44,9 +45,10 @@ enum RunexpBinary {
     }
 
     /// Runs `runexp` to its end and returns its status and output.
-    static func run(_ arguments: [String], in directory: String, threads: Int = 2) throws -> Outcome {
+    static func run(_ arguments: [String], in directory: String, threads: Int = 2,
+                    environment: [String: String] = [:]) throws -> Outcome {
         let out = Pipe(), err = Pipe()
-        let process = try start(arguments, in: directory, threads: threads, stdout: out, stderr: err)
+        let process = try start(arguments, in: directory, threads: threads, environment: environment, stdout: out, stderr: err)
         // Read both pipes while the child runs, so neither can fill and block it.
         nonisolated(unsafe) var stderr = Data()
         let done = DispatchSemaphore(value: 0)

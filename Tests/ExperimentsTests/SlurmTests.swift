@@ -123,8 +123,37 @@ final class SlurmTests: XCTestCase {
     }
 }
 
-/// The sbatch script's text, without a cluster.
+/// The sbatch script's text and the Slurm environment, without a cluster.
 final class SlurmScriptTests: XCTestCase {
+    /// `--shard slurm` takes I/N from the array task's environment; `--threads` defaults to
+    /// SLURM_CPUS_PER_TASK.
+    func testShardAndThreadsFromTheSlurmEnvironment() throws {
+        _ = try RunexpBinary.path()
+        let dir = NSTemporaryDirectory() + "runexp-slurm-env-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let yaml = ProcessSafetyTests.experiment(name: "env", model: "{name: unet, base_c: 4}", epochs: 1,
+                                                 extra: "sweep: {seed: [1, 2, 3, 4]}")
+        try yaml.write(toFile: dir + "/env.yaml", atomically: true, encoding: .utf8)
+        let listed = try RunexpBinary.run(["env.yaml", "--shard", "slurm", "--dry-run"], in: dir,
+                                          environment: ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains("2 of 4 runs"), listed.stdout)
+        XCTAssertTrue(listed.stdout.contains("seed=2") && listed.stdout.contains("seed=4"), listed.stdout)
+        XCTAssertFalse(listed.stdout.contains("seed=1 "), listed.stdout)
+
+        let outside = try RunexpBinary.run(["env.yaml", "--shard", "slurm"], in: dir)
+        XCTAssertEqual(outside.status, 2)
+        XCTAssertTrue(outside.stderr.hasPrefix("--shard slurm needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT"),
+                      outside.stderr)
+
+        let trained = try RunexpBinary.run(["env.yaml", "--only", "seed=1"], in: dir, environment: ["SLURM_CPUS_PER_TASK": "1"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let log = try String(contentsOfFile: try XCTUnwrap(RunFolders.byID(dir + "/results", "env")["seed=1"]) + "/log.txt",
+                             encoding: .utf8)
+        XCTAssertTrue(log.contains("1 threads"), log)
+    }
+
     func testScriptAsksForTheArrayTheLimitsAndTheSignal() {
         let script = SlurmScript(jobName: "runexp-drive", tasks: 12, maxParallel: 4, partition: "cpu", time: "12:00:00",
                                  cpusPerTask: 8, memory: "16G", extraArguments: ["--qos=low"], workingDirectory: "/home/me/proj",
