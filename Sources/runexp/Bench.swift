@@ -58,11 +58,10 @@ struct Bench: ParsableCommand {
         }
         if freezeEncoder { model.freeze(UNet.groups["encoder"]!) }
         if let freeze {
-            let prefixes = model.groups[freeze] ?? [freeze]
-            guard !model.freeze(prefixes).isEmpty else {
-                let groups = model.groups.keys.sorted().joined(separator: ", ")
-                throw ValidationError("--freeze '\(freeze)' is neither a group of this model (\(groups)) nor a prefix "
-                                      + "of its parameter names (e.g. '\(model.namedParameters().first?.0 ?? "")')")
+            do {
+                model.freeze(try model.freezePrefixes(freeze))
+            } catch let error as UnknownFreezeName {
+                throw ValidationError("--freeze \(error)")
             }
         }
         guard size >= model.minimumInputSide else {

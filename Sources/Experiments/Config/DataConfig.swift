@@ -108,7 +108,8 @@ extension DataConfig {
         labelMap = r.optional("label_map") { readLabelMap(r, $0, $1) }
         palette = r.optional("palette") { key, node in r.list(key, node) { r.ints($0, $1) } }
         if let palette {
-            r.check("palette", palette.count == numClasses && palette.allSatisfy { $0.count == 3 && $0.allSatisfy { (0...255).contains($0) } },
+            let colours = palette.allSatisfy { $0.count == 3 && $0.allSatisfy { (0...255).contains($0) } }
+            r.check("palette", palette.count == numClasses && colours,
                     "must give one [r, g, b] colour (0-255) per class (data.num_classes is \(numClasses))")
             r.check("palette", Set(palette).count == palette.count, "must give each class its own colour")
         }

@@ -144,15 +144,10 @@ struct RunSetup {
     /// The key prefixes a stage's freeze list names: a model group (`encoder`) or a key prefix.
     static func prefixes(_ names: [String], model: any SegmentationModel, at: ConfigLocations,
                          path: String) throws -> [String] {
-        let keys = model.namedParameters().map(\.0)
-        return try names.flatMap { name -> [String] in
-            if let group = model.groups[name] { return group }
-            guard keys.contains(where: { $0 == name || $0.hasPrefix(name + ".") }) else {
-                let groups = model.groups.keys.sorted().joined(separator: ", ")
-                throw at.error("freeze: '\(name)' is neither a group of this model (\(groups)) "
-                               + "nor a prefix of its parameter names (e.g. '\(keys.first ?? "")')", at: path)
-            }
-            return [name]
+        do {
+            return try names.flatMap(model.freezePrefixes)
+        } catch let error as UnknownFreezeName {
+            throw at.error("freeze: \(error)", at: path)
         }
     }
 

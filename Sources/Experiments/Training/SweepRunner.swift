@@ -106,28 +106,31 @@ public final class SweepRunner {
         let runs = selectedRuns
         var failed = 0
         try FileManager.default.createDirectory(atPath: experimentDirectory, withIntermediateDirectories: true)
-        var heldElsewhere: [(Int, RunSpec)] = []
-        for (k, run) in runs.enumerated() {
-            reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
-            switch try trainIfNeeded(run, wait: false) {
-            case .lockedElsewhere:
-                let later = options.waitForOthers ? "coming back to it" : "left to it"
-                reporter.message("\(reporter.runLabel): being trained by another process (\(FileLock.holder(directory(of: run) + "/run.lock"))); \(later)")
-                if options.waitForOthers { heldElsewhere.append((k, run)) }
-            case .failed: failed += 1
-            case .interrupted: return (failed, true)
-            case .cannotWrite: return (failed + 1, false)
-            case .finished: break
-            }
-        }
-        for (k, run) in heldElsewhere {
-            reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
-            switch try trainIfNeeded(run, wait: true) {
+        // Counts a run's result; returns how the sweep ends early, when it does.
+        func settle(_ result: RunResult) -> (failed: Int, interrupted: Bool)? {
+            switch result {
             case .failed: failed += 1
             case .interrupted: return (failed, true)
             case .cannotWrite: return (failed + 1, false)
             case .finished, .lockedElsewhere: break
             }
+            return nil
+        }
+        var heldElsewhere: [(Int, RunSpec)] = []
+        for (k, run) in runs.enumerated() {
+            reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
+            let result = try trainIfNeeded(run, wait: false)
+            if result == .lockedElsewhere {
+                let holder = FileLock.holder(directory(of: run) + "/run.lock")
+                let later = options.waitForOthers ? "coming back to it" : "left to it"
+                reporter.message("\(reporter.runLabel): being trained by another process (\(holder)); \(later)")
+                if options.waitForOthers { heldElsewhere.append((k, run)) }
+            }
+            if let end = settle(result) { return end }
+        }
+        for (k, run) in heldElsewhere {
+            reporter.runLabel = "[\(k + 1)/\(runs.count)] \(run.id)"
+            if let end = settle(try trainIfNeeded(run, wait: true)) { return end }
         }
         try writeSummary()
         return (failed, false)

@@ -17,7 +17,25 @@ public protocol SegmentationModel: Layer {
     var minimumInputSide: Int { get }
 }
 
+/// A freeze name that is neither a group of the model nor a prefix of its parameter keys.
+public struct UnknownFreezeName: Error, CustomStringConvertible {
+    public let description: String
+}
+
 extension SegmentationModel {
+    /// The parameter-key prefixes `name` stands for: a group's (`encoder`), or `name` itself
+    /// when some key starts with it (`down1`, `up1.conv.0`).
+    public func freezePrefixes(_ name: String) throws -> [String] {
+        if let group = groups[name] { return group }
+        let keys = namedParameters().map(\.0)
+        guard keys.contains(where: { $0 == name || $0.hasPrefix(name + ".") }) else {
+            throw UnknownFreezeName(description: "'\(name)' is neither a group of this model "
+                                    + "(\(groups.keys.sorted().joined(separator: ", "))) nor a prefix of its "
+                                    + "parameter names (e.g. '\(keys.first ?? "")')")
+        }
+        return [name]
+    }
+
     public var auxiliaryLogits: Tensor? { nil }
     public var minimumInputSide: Int { 1 }
 

@@ -11,15 +11,21 @@ import Nets
 /// Files are decoded in full, not only their headers: a truncated file is only found that way.
 /// That costs about what one epoch's data loading does (DRIVE's 120 files: under a second).
 public struct DataCheck {
-    /// One problem: the file it concerns and what is wrong.
+    /// One problem: the file it concerns, and the line that says what is wrong (starting with the file).
     public struct Problem: Equatable, Sendable, CustomStringConvertible {
         public let file: String
-        public let message: String
-        public var description: String { "\(file): \(message)" }
+        public let description: String
 
         init(_ file: String, _ message: String) {
             self.file = file
-            self.message = message
+            description = "\(file): \(message)"
+        }
+
+        /// A problem from an error whose text already starts with `file` (ImageError, LabelError).
+        init(_ file: String, error: Error) {
+            self.file = file
+            let text = "\(error)"
+            description = text.hasPrefix(file + ": ") ? text : "\(file): \(text)"
         }
     }
 
@@ -48,10 +54,7 @@ public struct DataCheck {
                                       minScale: config.data.scale?.lowerBound ?? 1)
         var report = Report()
         for (dataset, needs) in [(train, trainNeeds), (val, Requirements(channels: channels, minimumSide: 0, minScale: 1))] {
-            // Generated data is right by construction but for its channel count: one sample shows it.
-            let results = dataset is ImageMaskDataset || dataset is DriveDataset
-                ? checkAll(dataset, needs) : (dataset.count > 0 ? [check(dataset, 0, needs)] : [])
-            for r in results {
+            for r in checkAll(dataset, needs) {
                 report.problems += r.problems
                 report.files += r.files
             }
@@ -76,6 +79,8 @@ public struct DataCheck {
         return results
     }
 
+    /// The files of sample `index`; generated data (the synthetic set) has none and is right
+    /// by construction.
     static func check(_ dataset: any Dataset, _ index: Int, _ needs: Requirements) -> SampleCheck {
         switch dataset {
         case let files as ImageMaskDataset:
@@ -87,17 +92,7 @@ public struct DataCheck {
             let entry = drive.entries[index]
             return checkFiles(image: entry.image, masks: [entry.manual, entry.fov], needs) { _ in }
         default:
-            var result = SampleCheck()
-            do {
-                let sample = try dataset.sample(index)
-                if sample.channels != needs.channels {
-                    result.problems.append(Problem("sample \(index)", "has \(sample.channels) channels but "
-                                                   + "model.in_channels is \(needs.channels)"))
-                }
-            } catch {
-                result.problems.append(Problem("sample \(index)", "\(error)"))
-            }
-            return result
+            return SampleCheck()
         }
     }
 
@@ -110,12 +105,10 @@ public struct DataCheck {
             result.files += 1
             do {
                 return try ImageCodec.read(file)
-            } catch let error as ImageError {
-                result.problems.append(Problem(file, String(error.description.dropFirst(file.count + 2))))
             } catch {
-                result.problems.append(Problem(file, "\(error)"))
+                result.problems.append(Problem(file, error: error))
+                return nil
             }
-            return nil
         }
         let image = read(path)
         let masks = maskPaths.map(read)
@@ -132,11 +125,9 @@ public struct DataCheck {
         if decoded.count == masks.count {
             do {
                 try labels(decoded)
-            } catch let error as LabelError {
-                let file = maskPaths.first { error.description.hasPrefix($0 + ": ") } ?? maskPaths[0]
-                result.problems.append(Problem(file, String(error.description.dropFirst(file.count + 2))))
             } catch {
-                result.problems.append(Problem(maskPaths[0], "\(error)"))
+                let file = maskPaths.first { "\(error)".hasPrefix($0 + ": ") } ?? maskPaths[0]
+                result.problems.append(Problem(file, error: error))
             }
         }
         return result
