@@ -70,7 +70,7 @@ final class CommandLineTests: XCTestCase {
         // Expected: the model on the validation sample through the evaluation loader
         // (normalise, pad 72 → 80, eval forward), argmax written out here.
         model.setTraining(false)
-        let logits = model.forward(try loader.batch([0], epoch: 0).images)
+        let logits = model(try loader.batch([0], epoch: 0).images).out
         let classes = try ImageCodec.read(dir + "/pred/synthetic_0004.png")
         let overlay = try ImageCodec.read(dir + "/pred/synthetic_0004_overlay.png")
         XCTAssertEqual([classes.width, classes.height, overlay.width, overlay.height], [72, 72, 72, 72])

@@ -155,7 +155,7 @@ final class PredictionTests: XCTestCase {
         let wasTraining = model.training
         model.setTraining(false)
         defer { model.setTraining(wasTraining) }
-        let logits = model.forward(images)
+        let logits = model(images).out
         let plain = logits.converted(to: .plain)
         let plane = logits.h * logits.w
         let margins = (0..<plane).map { plain.data[plane + $0] - plain.data[$0] }.sorted()
@@ -181,7 +181,7 @@ final class PredictionTests: XCTestCase {
             XCTAssertEqual([panel.width, panel.height], [3 * 72 + 8, 72])
             let sample = try val.sample(i)
             // The model's own prediction at full (padded) size, argmax written out here.
-            let logits = model.forward(try loader.batch([i], epoch: 0).images)
+            let logits = model(try loader.batch([i], epoch: 0).images).out
             XCTAssertEqual(logits.shape, [1, 2, 80, 80])
             var foreground = 0
             for y in 0..<72 {

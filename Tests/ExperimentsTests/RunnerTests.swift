@@ -270,7 +270,7 @@ final class RunnerTests: XCTestCase {
         }
         _ = try sweep.run()
         // After stage 1's only epoch the checkpoint holds the encoder as initialised.
-        XCTAssertEqual(encoderAfterStage1, initial.in_conv.namedParameters()[0].1.value.array)
+        XCTAssertEqual(encoderAfterStage1, initial.inConv.namedParameters()[0].1.value.array)
         let state = try SafeTensors.read(Checkpoint.resumePath(dir))
         XCTAssertEqual(state["optimizer.out_conv.0.weight.step"]?.data[0], 6, "decoder: 2 + 4 steps")
         XCTAssertEqual(state["optimizer.in_conv.0.weight.step"]?.data[0], 4, "encoder: stage 2 only")

@@ -51,6 +51,36 @@ enum GradCheck {
         }
     }
 
+    /// The gradients of L = ⟨f(x), g⟩ by the tape: f's input gradient (nil when nothing reached
+    /// it) after accumulating every trainable parameter's into `Parameter.grad`.
+    static func backward(_ x: Tensor, _ g: Tensor, _ f: (Tensor) -> Tensor) -> Tensor? {
+        let tape = Tape()
+        tape.watch(x)
+        let y = tape.record { f(x) }
+        tape.backward([(y, g)])
+        return tape.gradient(of: x)
+    }
+
+    /// How many ops `body` records: none for a part of a model that is frozen and fed by nothing that learns.
+    static func recordedOps(_ body: () -> Void) -> Int {
+        let tape = Tape()
+        tape.record(body)
+        return tape.recordedCount
+    }
+
+    /// A recorded forward of `model` on `x`, then backward with each output as its own gradient
+    /// (L = ½‖out‖² + ½‖aux‖²): the outputs and the input gradient (nil when nothing reached it,
+    /// or when the input is not `watched`, as in training, where frozen layers then record nothing).
+    @discardableResult
+    static func backwardThrough(_ model: any SegmentationModel, _ x: Tensor,
+                                watched: Bool = true) -> (output: SegmentationOutput, input: Tensor?) {
+        let tape = Tape()
+        if watched { tape.watch(x) }
+        let output = tape.record { model(x) }
+        tape.backward([(output.out, output.out.copy())] + (output.aux.map { [($0, $0.copy())] } ?? []))
+        return (output, tape.gradient(of: x))
+    }
+
     /// Checks a layer's input gradient and every trainable parameter's gradient.
     static func checkLayer(_ name: String, _ layer: any Layer, input x: Tensor, eps: Float = 1e-2,
                            tolerance: Double = 5e-3, seed: UInt64 = 99,
@@ -58,7 +88,9 @@ enum GradCheck {
         layer.zeroGrad()
         let y = layer.forward(x)
         let g = randomTensor(y.shape, layout: y.layout, seed: seed)
-        let dx = layer.backward(g)
+        guard let dx = backward(x, g, { layer.forward($0) }) else {
+            XCTFail("\(name): no input gradient", file: file, line: line); return
+        }
         let loss = { () -> Double in dot(layer.forward(x), g) }
         check("\(name) input", x: x, analytic: dx, eps: eps, tolerance: tolerance, loss: loss, file: file, line: line)
         for (key, p) in layer.namedParameters() where p.needsGrad {

@@ -19,14 +19,14 @@ final class NormPoolActivationTests: XCTestCase {
         var rng = SeededRandom(seed: seed)
         bn.weight.value.fillUniform(0.5, 1.5, &rng)
         bn.bias.value.fillUniform(-0.5, 0.5, &rng)
-        bn.running_mean.value.fillUniform(-0.3, 0.3, &rng)
-        bn.running_var.value.fillUniform(0.5, 2.0, &rng)
+        bn.runningMean.value.fillUniform(-0.3, 0.3, &rng)
+        bn.runningVar.value.fillUniform(0.5, 2.0, &rng)
         return bn
     }
 
     func testBatchNormTrainingMatchesDefinitionAndUpdatesRunningStats() {
         let bn = makeBatchNorm(3, seed: 1)
-        let rm0 = bn.running_mean.value.array, rv0 = bn.running_var.value.array
+        let rm0 = bn.runningMean.value.array, rv0 = bn.runningVar.value.array
         let x = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 2, scale: 2)
         let y = bn.forward(x)
         let count = 2 * 4 * 5
@@ -42,10 +42,10 @@ final class NormPoolActivationTests: XCTestCase {
                 XCTAssertEqual(Double(y[n, c, i, j]), expected, accuracy: 1e-5)
             } } }
             // PyTorch: running = 0.9·running + 0.1·batch, with the unbiased variance.
-            XCTAssertEqual(Double(bn.running_mean.value.data[c]), 0.9 * Double(rm0[c]) + 0.1 * mean, accuracy: 1e-6)
-            XCTAssertEqual(Double(bn.running_var.value.data[c]), 0.9 * Double(rv0[c]) + 0.1 * unbiased, accuracy: 1e-5)
+            XCTAssertEqual(Double(bn.runningMean.value.data[c]), 0.9 * Double(rm0[c]) + 0.1 * mean, accuracy: 1e-6)
+            XCTAssertEqual(Double(bn.runningVar.value.data[c]), 0.9 * Double(rv0[c]) + 0.1 * unbiased, accuracy: 1e-5)
         }
-        XCTAssertEqual(bn.num_batches_tracked.value.data[0], 1)
+        XCTAssertEqual(bn.numBatchesTracked.value.data[0], 1)
     }
 
     func testBatchNormEvalUsesRunningStats() {
@@ -54,13 +54,13 @@ final class NormPoolActivationTests: XCTestCase {
         let x = GradCheck.randomTensor([1, 4, 3, 3], layout: .nhwc, seed: 4)
         let y = bn.forward(x)
         for c in 0..<4 {
-            let m = bn.running_mean.value.data[c], v = bn.running_var.value.data[c]
+            let m = bn.runningMean.value.data[c], v = bn.runningVar.value.data[c]
             let g = bn.weight.value.data[c], b = bn.bias.value.data[c]
             for i in 0..<3 { for j in 0..<3 {
                 XCTAssertEqual(y[0, c, i, j], (x[0, c, i, j] - m) / (v + 1e-5).squareRoot() * g + b, accuracy: 1e-5)
             } }
         }
-        XCTAssertEqual(bn.num_batches_tracked.value.data[0], 0)
+        XCTAssertEqual(bn.numBatchesTracked.value.data[0], 0)
     }
 
     func testBatchNormGradients() {
@@ -85,11 +85,11 @@ final class NormPoolActivationTests: XCTestCase {
         bn.frozenStatistics = true
         bn.weight.trainable = false
         bn.bias.trainable = false
-        let before = bn.running_mean.value.array + bn.running_var.value.array
+        let before = bn.runningMean.value.array + bn.runningVar.value.array
         GradCheck.checkLayer("frozen batchnorm", bn, input: GradCheck.randomTensor([2, 3, 3, 4], layout: .nhwc, seed: 8))
-        XCTAssertEqual(bn.running_mean.value.array + bn.running_var.value.array, before)
+        XCTAssertEqual(bn.runningMean.value.array + bn.runningVar.value.array, before)
         XCTAssertNil(bn.weight.grad)
-        XCTAssertEqual(bn.num_batches_tracked.value.data[0], 0)
+        XCTAssertEqual(bn.numBatchesTracked.value.data[0], 0)
     }
 
     func testReLU() {

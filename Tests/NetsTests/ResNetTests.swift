@@ -50,17 +50,21 @@ final class ResNetTests: XCTestCase {
             for (os, sizes) in expected {
                 let net = resnet(depth, os: os, widths: [2, 3, 4, 5])
                 let x = GradCheck.randomTensor([1, 3, 65, 97], layout: .nhwc, seed: 1)
-                let f = net.forwardFeatures(x)
+                let tape = Tape()
+                tape.watch(x)
+                let f = tape.record { net.forwardFeatures(x) }
                 let outputs = [f.stem, f.layer1, f.layer2, f.layer3, f.layer4]
                 XCTAssertEqual(outputs.map { Array($0.shape[2...]) }, sizes, "\(depth) \(os)")
                 XCTAssertEqual(outputs.map(\.c), net.featureChannels)
-                XCTAssertEqual(net.backward(layer4: f.layer4.copy()).shape, [1, 3, 65, 97])
+                tape.backward([(f.layer4, f.layer4)])
+                XCTAssertEqual(tape.gradient(of: x)?.shape, [1, 3, 65, 97])
             }
         }
         let classifier = resnet(.resnet18, classes: 10, widths: [2, 3, 4, 5])
-        let logits = classifier.forward(GradCheck.randomTensor([2, 3, 40, 40], layout: .nhwc, seed: 2))
-        XCTAssertEqual(logits.shape, [2, 10])
-        XCTAssertEqual(classifier.backward(logits).shape, [2, 3, 40, 40])
+        let image = GradCheck.randomTensor([2, 3, 40, 40], layout: .nhwc, seed: 2)
+        XCTAssertEqual(classifier(image).shape, [2, 10])
+        XCTAssertEqual(GradCheck.backward(image, GradCheck.randomTensor([2, 10], seed: 3)) { classifier($0) }?.shape,
+                       [2, 3, 40, 40])
     }
 
     /// Tiny blocks, the first strided with a downsample shortcut, the second dilated: central
@@ -104,9 +108,11 @@ final class ResNetTests: XCTestCase {
             GradCheck.randomTensor($0.element.shape, layout: .nhwc, seed: 20 + UInt64($0.offset))
         }
         net.zeroGrad()
-        _ = net.forwardFeatures(x)
-        let copies = probes.map { $0.copy() }  // backward may overwrite what it is given
-        let dx = net.backward(stem: copies[0], layer1: copies[1], layer2: copies[2], layer3: copies[3], layer4: copies[4])
+        let tape = Tape()
+        tape.watch(x)
+        let features = outputs(tape.record { net.forwardFeatures(x) })
+        tape.backward(Array(zip(features, probes)))
+        let dx = tape.gradient(of: x)!
         let loss = { () -> Double in zip(outputs(net.forwardFeatures(x)), probes).reduce(0) { $0 + GradCheck.dot($1.0, $1.1) } }
         GradCheck.check("features input", x: x, analytic: dx, eps: 1e-3, tolerance: 1e-2, loss: loss)
         for key in ["conv1.weight", "layer1.0.conv2.weight", "layer3.0.downsample.0.weight", "layer4.1.bn2.bias"] {

@@ -42,7 +42,17 @@ struct TorchFixture {
         for (_, m) in model.namedModules() where m is Dropout { m.setTraining(false) }
     }
 
-    func check(_ name: String, _ model: any Layer, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ name: String, _ model: any SegmentationModel, file: StaticString = #filePath, line: UInt = #line) throws {
+        try check(name, model, forward: { model($0) }, file: file, line: line)
+    }
+
+    /// A block that is not a whole model (a ResNet stage, a head): its output is the logits.
+    func check(_ name: String, _ layer: any Layer, file: StaticString = #filePath, line: UInt = #line) throws {
+        try check(name, layer, forward: { SegmentationOutput(out: layer($0)) }, file: file, line: line)
+    }
+
+    private func check(_ name: String, _ model: Module, forward: (Tensor) -> SegmentationOutput,
+                       file: StaticString, line: UInt) throws {
         let path = try TorchFixture.path(name, "safetensors")
         let tensors = try SafeTensors.read(path)
         func get(_ key: String) throws -> Tensor { try XCTUnwrap(tensors[key], "\(name): no \(key)") }
@@ -51,30 +61,34 @@ struct TorchFixture {
         let input = try get("input").converted(to: .nhwc)
 
         model.setTraining(false)
-        let eval = model.forward(input).converted(to: .plain)
+        let eval = forward(input).out.converted(to: .plain)
         XCTAssertLessThan(TorchFixture.maxAbs(eval, try get("output_eval")), evalTolerance, "\(name) eval logits",
                           file: file, line: line)
 
         model.setTraining(true)
         TorchFixture.dropoutOff(model)
-        let logits = model.forward(input)
+        let tape = Tape()
+        tape.watch(input)
+        let output = tape.record { forward(input) }
+        let logits = output.out
         XCTAssertLessThan(TorchFixture.maxAbs(logits.converted(to: .plain), try get("output_train")), trainTolerance,
                           "\(name) train logits", file: file, line: line)
         let targetTensor = try get("target")
         let target = LabelMap(n: logits.n, h: logits.h, w: logits.w, values: targetTensor.array.map { Int32($0) })
         var (loss, dlogits) = try CrossEntropyLoss()(logits, target)
-        let dinput: Tensor
-        if let segmentation = model as? SimpleSegmentationModel, let aux = segmentation.auxiliaryLogits {
+        var seeds = [(output: logits, gradient: dlogits)]
+        if let aux = output.aux {
             XCTAssertLessThan(TorchFixture.maxAbs(aux.converted(to: .plain), try get("aux_train")), trainTolerance,
                               "\(name) aux logits", file: file, line: line)
             let (auxLoss, daux) = try CrossEntropyLoss()(aux, target)
             loss += TorchFixture.auxWeight * auxLoss
             daux.scale(TorchFixture.auxWeight)
-            dinput = segmentation.backward(dlogits, auxiliaryGradient: daux)
+            seeds.append((aux, daux))
         } else {
             XCTAssertNil(tensors["aux_train"], "\(name): the model ran no auxiliary head", file: file, line: line)
-            dinput = model.backward(dlogits)
         }
+        tape.backward(seeds)
+        let dinput = try XCTUnwrap(tape.gradient(of: input), "\(name): no input gradient")
         XCTAssertEqual(loss, try get("loss").data[0], accuracy: 1e-5, "\(name) loss", file: file, line: line)
         let expectedInputGrad = try get("grad.input")
         XCTAssertLessThan(TorchFixture.maxAbs(dinput.converted(to: .plain), expectedInputGrad),

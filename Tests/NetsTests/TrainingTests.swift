@@ -42,11 +42,12 @@ final class TrainingTests: XCTestCase {
         var accuracy = 0.0
         for _ in 0..<steps {
             model.zeroGrad()
-            let logits = model.forward(batch.images)
+            let tape = Tape()
+            let logits = tape.record { model(batch.images).out }
             let value = try loss(logits, batch.labels)
             losses.append(value.total)
             accuracy = pixelAccuracy(logits, batch.labels)
-            _ = model.backward(value.gradient)
+            tape.backward([(logits, value.gradient)])
             sgd.step()
         }
         return (losses, accuracy)
@@ -62,7 +63,7 @@ final class TrainingTests: XCTestCase {
         // Background is ~85% of pixels: only a model that finds the discs passes 0.95.
         XCTAssertGreaterThan(accuracy, 0.95)
         model.setTraining(false)
-        XCTAssertGreaterThan(pixelAccuracy(model.forward(batch.images), batch.labels), 0.9, "eval mode")
+        XCTAssertGreaterThan(pixelAccuracy(model(batch.images).out, batch.labels), 0.9, "eval mode")
     }
 
     func testSameSeedGivesIdenticalTraining() throws {
@@ -95,6 +96,6 @@ final class TrainingTests: XCTestCase {
 
         model.unfreezeAll()
         _ = try train(model, discBatch(n: 2, size: 32, seed: 6), steps: 1)
-        XCTAssertNotEqual(model.in_conv.namedParameters()[0].1.value.array, encoderBefore[0].1)
+        XCTAssertNotEqual(model.inConv.namedParameters()[0].1.value.array, encoderBefore[0].1)
     }
 }

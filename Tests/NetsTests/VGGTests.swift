@@ -39,10 +39,13 @@ final class VGGTests: XCTestCase {
     func testTappedMapsAtOddSize() {
         let vgg = makeVGG()
         let x = GradCheck.randomTensor([1, 3, 67, 93], layout: .nhwc, seed: 1)
-        let maps = vgg.forward(x, taps: vgg.stageOutputIndices + [30])
+        let tape = Tape()
+        tape.watch(x)
+        let maps = tape.record { vgg.forward(x, taps: vgg.stageOutputIndices + [30]) }
         XCTAssertEqual(maps.map(\.shape), [[1, 64, 67, 93], [1, 128, 33, 46], [1, 256, 16, 23], [1, 512, 8, 11],
                                            [1, 512, 4, 5], [1, 512, 2, 2]])
-        XCTAssertEqual(vgg.backward(tapGradients: maps.map { $0.copy() })?.shape, [1, 3, 67, 93])
+        tape.backward(maps.map { ($0, $0) })
+        XCTAssertEqual(tape.gradient(of: x)?.shape, [1, 3, 67, 93])
     }
 
     /// The trunk's gradient with taps equals the gradient of the single-output trunk plus each
@@ -53,28 +56,31 @@ final class VGGTests: XCTestCase {
         let vgg = makeVGG(divisor: 32, seed: 3)
         let x = GradCheck.randomTensor([1, 3, 16, 20], layout: .nhwc, seed: 4)
         let taps = [3, 9, 22]
-        let maps = vgg.forward(x, taps: taps)
+        let tape = Tape()
+        tape.watch(x)
+        let maps = tape.record { vgg.forward(x, taps: taps) }
         let gs = maps.enumerated().map { GradCheck.randomTensor($0.element.shape, layout: .nhwc, seed: 10 + UInt64($0.offset)) }
-        let dx = vgg.backward(tapGradients: gs.map { $0.copy() })!
+        tape.backward(Array(zip(maps, gs)))
+        let dx = tape.gradient(of: x)!
         let loss = { zip(vgg.forward(x, taps: taps), gs).reduce(0.0) { $0 + GradCheck.dot($1.0, $1.1) } }
         GradCheck.check("VGG16 taps input", x: x, analytic: dx, eps: 3e-3, loss: loss)
-        vgg.clearAllCaches()
     }
 
-    /// Nothing trainable below the deepest tap: no layer's backward runs, the image gradient
-    /// is not computed. Only the first stage frozen: the rest get gradients, the first none.
+    /// Nothing trainable: no op is recorded, so no backward runs. Only the first stage frozen:
+    /// its layers record nothing; the rest get gradients, the first none.
     func testFrozenLayersAreNotWalked() throws {
         let vgg = makeVGG(divisor: 16)
         let x = GradCheck.randomTensor([1, 3, 32, 32], layout: .nhwc, seed: 2)
         vgg.freeze(["features"])
-        var y = vgg.forward(x)
-        XCTAssertNil(vgg.backward(tapGradients: [y]))
+        XCTAssertEqual(GradCheck.recordedOps { _ = vgg.forward(x) }, 0)
         XCTAssertTrue(vgg.namedParameters().allSatisfy { $0.1.grad == nil })
 
         vgg.unfreezeAll()
         vgg.freeze(["features.0", "features.2"])
-        y = vgg.forward(x)
-        XCTAssertNil(vgg.backward(tapGradients: [y]), "no image gradient below a frozen first stage")
+        XCTAssertEqual(GradCheck.recordedOps { _ = vgg.forward(x, taps: [3]) }, 0, "the frozen first stage")
+        let tape = Tape()
+        let y = tape.record { vgg.forward(x) }
+        tape.backward([(y, y)])
         for (key, p) in vgg.namedParameters() {
             let frozen = key.hasPrefix("features.0.") || key.hasPrefix("features.2.")
             XCTAssertEqual(p.grad == nil, frozen, key)
@@ -128,7 +134,9 @@ enum VGGModelTesting {
         let (n, h, w) = (inputShape[0], inputShape[2], inputShape[3])
 
         model.setTraining(true)
-        let logits = model.forward(input)
+        let tape = Tape()
+        tape.watch(input)
+        let logits = tape.record { model(input).out }
         let expected = try XCTUnwrap(tensors["output"])
         XCTAssertLessThan(LayerCompare.maxAbsDiff(logits, expected.reshapedNCHW(logits.shape)), outputTolerance,
                           "\(name) logits", file: file, line: line)
@@ -136,7 +144,8 @@ enum VGGModelTesting {
         let (loss, dlogits) = try CrossEntropyLoss(classWeights: [1, 2], ignoreIndex: 255)(logits, target)
         XCTAssertEqual(loss, try XCTUnwrap(tensors["loss"]).data[0], accuracy: 1e-5, file: file, line: line)
         model.zeroGrad()
-        let dinput = model.backward(dlogits)
+        tape.backward([(logits, dlogits)])
+        let dinput = try XCTUnwrap(tape.gradient(of: input), file: file, line: line)
         let expectedInput = try XCTUnwrap(tensors["grad.input"]).reshapedNCHW(inputShape)
         XCTAssertLessThan(LayerCompare.maxAbsDiff(dinput, expectedInput), gradTolerance * maxAbs(expectedInput),
                           "\(name) input gradient", file: file, line: line)
@@ -152,10 +161,9 @@ enum VGGModelTesting {
 
     /// Freezes `group`, runs one training step with SGD (momentum, weight decay) and checks that
     /// the frozen tensors (weights and BatchNorm statistics) are bitwise unchanged and got no
-    /// gradient, while every other weight got one and moved. Returns the image gradient.
-    @discardableResult
+    /// gradient, while every other weight got one and moved.
     static func checkFrozenStep(_ model: any SegmentationModel, group: String, input: Tensor, classes: Int,
-                                file: StaticString = #filePath, line: UInt = #line) throws -> Tensor {
+                                file: StaticString = #filePath, line: UInt = #line) throws {
         let prefixes = try XCTUnwrap(model.groups[group], file: file, line: line)
         let frozenKeys = Set(model.freeze(prefixes))
         XCTAssertFalse(frozenKeys.isEmpty, file: file, line: line)
@@ -164,11 +172,12 @@ enum VGGModelTesting {
         let sgd = try SGD(model.namedParameters(), lr: 0.1, momentum: 0.9, weightDecay: 1e-4)
         model.setTraining(true)
         model.zeroGrad()
-        let logits = model.forward(input)
+        let tape = Tape()
+        let logits = tape.record { model(input).out }
         var labels = LabelMap(n: input.n, h: input.h, w: input.w)
         for i in 0..<labels.count { labels.values[i] = Int32(i % classes) }
         let (_, dlogits) = try CrossEntropyLoss()(logits, labels)
-        let dx = model.backward(dlogits)
+        tape.backward([(logits, dlogits)])
         sgd.step()
         for (key, p) in model.namedParameters() {
             let unchanged = p.value.array == before[key]
@@ -180,6 +189,5 @@ enum VGGModelTesting {
                 XCTAssertFalse(unchanged, "\(key) did not move", file: file, line: line)
             }
         }
-        return dx
     }
 }

@@ -55,7 +55,7 @@ public final class Predictor {
         let batch = try Batch(collating: [transform.apply(sample)], indices: [0], padMultiple: transform.padMultiple,
                               ignoreIndex: transform.ignoreIndex)
         try checkInputSize(batch, model)
-        let logits = model.forward(batch.images)
+        let logits = model(batch.images).out
         return Prediction(classes: batch.unpadded(Predictor.argmax(logits), item: 0), image: input)
     }
 

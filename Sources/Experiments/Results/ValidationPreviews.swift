@@ -32,7 +32,7 @@ public enum ValidationPreviews {
         var paths: [String] = []
         for index in 0..<min(max(count, 0), loader.dataset.count) {
             let batch = try loader.batch([index], epoch: 0)
-            let prediction = batch.unpadded(Predictor.argmax(model.forward(batch.images)), item: 0)
+            let prediction = batch.unpadded(Predictor.argmax(model(batch.images).out), item: 0)
             let size = batch.sizes[0]
             let image = try PredictionImages.denormalized(batch.unpadded(batch.images, item: 0), size: size,
                                                           channels: batch.images.c, mean: mean, std: std)

@@ -240,7 +240,7 @@ public final class Trainer {
         let batches = loader.epoch(0)
         while let batch = try batches.next() {
             try checkInputSize(batch, model)
-            metrics.add(logits: model.forward(batch.images), target: batch.labels)
+            metrics.add(logits: model(batch.images).out, target: batch.labels)
         }
         return metrics.scores
     }

@@ -41,19 +41,20 @@ public final class TrainingStep {
         }
         optimizer.lr = lr
         model.zeroGrad()
-        let logits = model.forward(images)
+        let tape = Tape()
+        let output = tape.record { model(images) }
         lap(0)
-        var value = try loss(logits, labels)
-        var auxGradient: Tensor?
-        if let aux = model.auxiliaryLogits {
+        var value = try loss(output.out, labels)
+        var seeds = [(output: output.out, gradient: value.gradient)]
+        if let aux = output.aux {
             let auxValue = try loss(aux, labels)
             auxValue.gradient.scale(auxWeight)
-            auxGradient = auxValue.gradient
+            seeds.append((aux, auxValue.gradient))
             value.total += auxWeight * auxValue.total
         }
         lap(1)
         guard value.total.isFinite else { return value }
-        _ = model.backward(value.gradient, auxiliaryGradient: auxGradient)
+        tape.backward(seeds)
         lap(2)
         optimizer.step()
         lap(3)

@@ -7,9 +7,9 @@
 public final class BatchNorm2d: Module, Layer {
     public let weight: Parameter
     public let bias: Parameter
-    public let running_mean: Parameter
-    public let running_var: Parameter
-    public let num_batches_tracked: Parameter
+    public let runningMean: Parameter
+    public let runningVar: Parameter
+    public let numBatchesTracked: Parameter
     public let channels: Int
     public let eps: Float
     public let momentum: Float
@@ -20,13 +20,6 @@ public final class BatchNorm2d: Module, Layer {
     /// with `ReLU(fusedIntoPrevious: true)`, which keeps PyTorch's module indices.
     public let fusedReLU: Bool
 
-    // Kept from a training forward for backward.
-    private var input: Tensor?
-    private var mean: Tensor?
-    private var variance: Tensor?
-    private var workspace: Tensor?
-    private var setup: BatchNormKernel.Setup?
-
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, fusedReLU: Bool = false) {
         self.channels = channels
         self.fusedReLU = fusedReLU
@@ -34,56 +27,38 @@ public final class BatchNorm2d: Module, Layer {
         self.momentum = momentum
         weight = Parameter(Tensor(shape: [channels], repeating: 1))
         bias = Parameter(Tensor(shape: [channels]))
-        running_mean = Parameter(Tensor(shape: [channels]), kind: .buffer)
-        running_var = Parameter(Tensor(shape: [channels], repeating: 1), kind: .buffer)
-        num_batches_tracked = Parameter(Tensor(shape: []), kind: .counter)
+        runningMean = Parameter(Tensor(shape: [channels]), kind: .buffer)
+        runningVar = Parameter(Tensor(shape: [channels], repeating: 1), kind: .buffer)
+        numBatchesTracked = Parameter(Tensor(shape: []), kind: .counter)
     }
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "BatchNorm2d(\(channels)): input \(x.shape)")
         let global = !training || frozenStatistics
         let s = BatchNormKernel.Setup(shape: x.shape, eps: eps, globalStats: global, relu: fusedReLU)
-        let stats = global ? (running_mean.value, running_var.value) : nil
-        let (y, m, v, ws) = BatchNormKernel.forward(x, scale: weight.value, shift: bias.value, s, stats: stats,
-                                                    training: training)
-        if training {
-            if !global { updateRunningStatistics(mean: m, variance: v, count: x.n * x.h * x.w) }
-            input = x
-            mean = m
-            variance = v
-            workspace = ws
-            setup = s
+        let stats = global ? (runningMean.value, runningVar.value) : nil
+        let (weight, bias) = (weight, bias)
+        let op = Tape.op(inputs: [x], learning: weight.needsGrad || bias.needsGrad)
+        let (y, mean, variance, workspace) = BatchNormKernel.forward(x, scale: weight.value, shift: bias.value, s,
+                                                                     stats: stats, training: training)
+        if training && !global { updateRunningStatistics(mean: mean, variance: variance, count: x.n * x.h * x.w) }
+        op?.record(y) { dy in
+            let (dx, dscale, dshift) = BatchNormKernel.backward(dy, x: x, scale: weight.value, shift: bias.value,
+                                                                mean: mean, variance: variance, workspace: workspace, s)
+            if weight.needsGrad { weight.accumulate(dscale) }
+            if bias.needsGrad { bias.accumulate(dshift) }
+            return [dx]
         }
         return y
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input, let m = mean, let v = variance, let s = setup else {
-            preconditionFailure("backward without a training forward")
-        }
-        let (dx, dscale, dshift) = BatchNormKernel.backward(dy, x: x, scale: weight.value, shift: bias.value, mean: m,
-                                                            variance: v, workspace: workspace, s)
-        if weight.needsGrad { weight.accumulate(dscale) }
-        if bias.needsGrad { bias.accumulate(dshift) }
-        clearCache()
-        return dx
-    }
-
     private func updateRunningStatistics(mean m: Tensor, variance v: Tensor, count: Int) {
         let unbias = count > 1 ? Float(count) / Float(count - 1) : 1
-        let rm = running_mean.value.data, rv = running_var.value.data
+        let rm = runningMean.value.data, rv = runningVar.value.data
         for c in 0..<channels {
             rm[c] = (1 - momentum) * rm[c] + momentum * m.data[c]
             rv[c] = (1 - momentum) * rv[c] + momentum * v.data[c] * unbias
         }
-        num_batches_tracked.value.data[0] += 1
-    }
-
-    public override func clearCache() {
-        input = nil
-        mean = nil
-        variance = nil
-        workspace = nil
-        setup = nil
+        numBatchesTracked.value.data[0] += 1
     }
 }

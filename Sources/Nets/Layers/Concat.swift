@@ -1,7 +1,7 @@
 /// Concatenates NHWC activations of the same N, H and W along channels, like `torch.cat(xs, dim=1)`.
 ///
 /// Channels are innermost in NHWC, so each pixel of the result is the inputs' channel vectors
-/// one after another.
+/// one after another. Records its backward, `splitChannels`, on the recording tape.
 public func concatChannels(_ xs: [Tensor]) -> Tensor {
     precondition(!xs.isEmpty, "concatChannels: no inputs")
     let (N, H, W) = (xs[0].n, xs[0].h, xs[0].w)
@@ -22,6 +22,7 @@ public func concatChannels(_ xs: [Tensor]) -> Tensor {
             }
         }
     }
+    Tape.op(inputs: xs)?.record(out) { dy in splitChannels(dy, sizes: sizes) }
     return out
 }
 
@@ -45,32 +46,9 @@ public func splitChannels(_ dy: Tensor, sizes: [Int]) -> [Tensor] {
 }
 
 /// Where a UNet decoder stage meets its skip connection: the upsampled map is padded (or
-/// cropped) to the skip's size (`ZeroPad2d.matching`) and `[skip, upsampled]` concatenated;
-/// backward splits the gradient back and undoes the padding. Shared by every UNet variant.
-struct SkipJoin {
-    private var pad: ZeroPad2d?
-    private var skipChannels = 0
-
-    /// `training` keeps what `backward` needs.
-    mutating func forward(skip: Tensor, upsampled: Tensor, training: Bool) -> Tensor {
-        var u = upsampled
-        let padding = ZeroPad2d.matching(height: u.h, width: u.w, to: skip)
-        if let padding { u = padding.forward(u) }
-        if training {
-            pad = padding
-            skipChannels = skip.c
-        }
-        return concatChannels([skip, u])
-    }
-
-    /// (gradient for the upsampled map before padding, gradient for the skip).
-    mutating func backward(_ dcat: Tensor) -> (upsampled: Tensor, skip: Tensor) {
-        let parts = splitChannels(dcat, sizes: [skipChannels, dcat.c - skipChannels])
-        var du = parts[1]
-        if let pad { du = pad.backward(du) }
-        pad = nil
-        return (du, parts[0])
-    }
-
-    mutating func clear() { pad = nil }
+/// cropped) to the skip's size (`ZeroPad2d.matching`) and `[skip, upsampled]` concatenated,
+/// as every UNet variant does.
+func joinSkip(_ skip: Tensor, upsampled: Tensor) -> Tensor {
+    let u = ZeroPad2d.matching(height: upsampled.h, width: upsampled.w, to: skip)?.forward(upsampled) ?? upsampled
+    return concatChannels([skip, u])
 }

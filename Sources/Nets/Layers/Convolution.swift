@@ -1,5 +1,5 @@
-/// What Conv2d and ConvTranspose2d share: a weight, an optional bias, and a forward and
-/// backward that run oneDNN primitives for the geometry each subclass computes.
+/// What Conv2d and ConvTranspose2d share: a weight, an optional bias, and a forward (with
+/// its recorded backward) that runs oneDNN primitives for the geometry each subclass computes.
 public class ConvolutionLayer: Module, Layer {
     public let weight: Parameter
     public let bias: Parameter?
@@ -9,14 +9,6 @@ public class ConvolutionLayer: Module, Layer {
     public let stride: Int
     public let padding: Int
     public let dilation: Int
-    /// False when nothing before this layer learns, so its input gradient would be thrown away
-    /// (the head right after a frozen backbone): backward then skips oneDNN's backward-data
-    /// pass and returns zeros.
-    public var computesInputGradient = true
-
-    // Kept from forward for backward (training mode only).
-    private var input: Tensor?
-    private var prepared: PreparedWeights?
 
     init(weightShape: [Int], fanIn: Int, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int,
          padding: Int, dilation: Int, bias: Bool, rng: inout SeededRandom) {
@@ -48,33 +40,22 @@ public class ConvolutionLayer: Module, Layer {
         let kernel = ConvolutionKernel.get(geometry(x))
         let weights = kernel.prepare(weight.value, for: kernel.forward)
         let y = kernel.runForward(x, weights, bias?.value)
-        if training {
-            input = x
-            prepared = weights
+        let (weight, bias) = (weight, bias)
+        let learnsWeight = weight.needsGrad, learnsBias = bias?.needsGrad ?? false
+        guard let op = Tape.op(inputs: [x], learning: learnsWeight || learnsBias) else { return y }
+        let needsInput = op.needsGradient[0]
+        op.record(y) { dy in
+            if learnsWeight || learnsBias {
+                let (dw, db) = kernel.runBackwardWeights(x, dy)
+                if learnsWeight { weight.accumulate(dw) }
+                if learnsBias, let db { bias?.accumulate(db) }
+            }
+            // After a frozen part (a head on a frozen backbone) the input gradient would be
+            // thrown away: oneDNN's backward-data pass is skipped.
+            guard needsInput else { return [nil] }
+            return [kernel.runBackwardData(dy, kernel.prepare(weight.value, for: kernel.backwardData, reuse: weights))]
         }
         return y
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input, let weights = prepared else { preconditionFailure("backward without a training forward") }
-        let kernel = ConvolutionKernel.get(geometry(x))
-        if weight.needsGrad || (bias?.needsGrad ?? false) {
-            let (dw, db) = kernel.runBackwardWeights(x, dy)
-            if weight.needsGrad { weight.accumulate(dw) }
-            if let bias, bias.needsGrad, let db { bias.accumulate(db) }
-        }
-        guard computesInputGradient else {
-            clearCache()
-            return Tensor(shape: x.shape, layout: .nhwc)
-        }
-        let dx = kernel.runBackwardData(dy, kernel.prepare(weight.value, for: kernel.backwardData, reuse: weights))
-        clearCache()
-        return dx
-    }
-
-    public override func clearCache() {
-        input = nil
-        prepared = nil
     }
 }
 

@@ -17,10 +17,6 @@ public final class Dropout: Module, Layer {
         set { rng = SeededRandom(state: newValue) }
     }
 
-    /// Kept in training for backward: the factor applied to each element (to each image's channel
-    /// when `channelwise`, shape [N, C]), either 0 or 1/(1-p).
-    private(set) var mask: Tensor?
-
     public init(p: Float = 0.5, seed: UInt64, channelwise: Bool = false) {
         precondition(p >= 0 && p <= 1, "Dropout: probability \(p) is outside [0, 1]")
         self.p = p
@@ -29,23 +25,16 @@ public final class Dropout: Module, Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        mask = nil
         guard training && p > 0 else { return x }
         precondition(!channelwise || (x.layout == .nhwc), "Dropout2d expects an NHWC activation, got \(x)")
-        let m = channelwise ? drawMask(shape: [x.n, x.c]) : drawMask(shape: [x.count])
-        mask = m
-        return apply(m, to: x)
+        // The factor applied to each element (to each image's channel when `channelwise`,
+        // shape [N, C]), 0 or 1/(1-p); drawn in every training forward, recorded or not, so
+        // the generator advances the same way whatever is frozen.
+        let mask = channelwise ? drawMask(shape: [x.n, x.c]) : drawMask(shape: [x.count])
+        let y = apply(mask, to: x)
+        Tape.op(inputs: [x])?.record(y) { dy in [self.apply(mask, to: dy)] }
+        return y
     }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let mask else {
-            precondition(!training || p == 0, "Dropout: backward without a training-mode forward")
-            return dy
-        }
-        return apply(mask, to: dy)
-    }
-
-    public override func clearCache() { mask = nil }
 
     /// Elements of a mask block come from one generator; blocks run in parallel.
     static let block = 65_536

@@ -1,14 +1,10 @@
 /// Global average pooling, `nn.AdaptiveAvgPool2d(1)`: [N, C, H, W] → [N, C, 1, 1], each
 /// channel's mean over its image (DeepLab's ASPP image-pooling branch).
 public final class GlobalAvgPool2d: Module, Layer {
-    /// Kept in training for backward: the input's spatial size.
-    private(set) var inputSize: (height: Int, width: Int)?
-
     public override init() {}
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.layout == .nhwc, "GlobalAvgPool2d expects an NHWC activation, got \(x)")
-        inputSize = training ? (x.h, x.w) : nil
         let (N, C, pixels) = (x.n, x.c, x.h * x.w)
         let out = Tensor.activation(N, C, 1, 1)
         let src = x.data, dst = out.data
@@ -27,27 +23,24 @@ public final class GlobalAvgPool2d: Module, Layer {
             }
             for c in 0..<width { sum[c] /= area }
         }
+        Tape.op(inputs: [x])?.record(out) { [H = x.h, W = x.w] dy in [globalAvgPoolBackward(dy, height: H, width: W)] }
         return out
     }
+}
 
-    /// Every pixel of a channel gets that channel's output gradient divided by H·W.
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let (H, W) = inputSize else {
-            preconditionFailure("GlobalAvgPool2d: backward without a training-mode forward")
+/// Global average pooling's backward: every pixel of a channel gets that channel's output
+/// gradient divided by H·W.
+func globalAvgPoolBackward(_ dy: Tensor, height H: Int, width W: Int) -> Tensor {
+    precondition(dy.shape.count == 4 && dy.h == 1 && dy.w == 1, "GlobalAvgPool2d backward: \(dy)")
+    let (N, C, pixels) = (dy.n, dy.c, H * W)
+    let dx = Tensor.activation(N, C, H, W)
+    let g = dy.data, dst = dx.data
+    let area = Float(pixels)
+    parallelChunks(N * pixels, minChunk: rowsPerChunk(C)) { lo, hi in
+        for pixel in lo..<hi {
+            let gc = g + (pixel / pixels) * C, d = dst + pixel * C
+            for c in 0..<C { d[c] = gc[c] / area }
         }
-        precondition(dy.shape.count == 4 && dy.h == 1 && dy.w == 1, "GlobalAvgPool2d backward: \(dy)")
-        let (N, C, pixels) = (dy.n, dy.c, H * W)
-        let dx = Tensor.activation(N, C, H, W)
-        let g = dy.data, dst = dx.data
-        let area = Float(pixels)
-        parallelChunks(N * pixels, minChunk: rowsPerChunk(C)) { lo, hi in
-            for pixel in lo..<hi {
-                let gc = g + (pixel / pixels) * C, d = dst + pixel * C
-                for c in 0..<C { d[c] = gc[c] / area }
-            }
-        }
-        return dx
     }
-
-    public override func clearCache() { inputSize = nil }
+    return dx
 }

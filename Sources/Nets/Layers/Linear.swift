@@ -8,7 +8,6 @@ public final class Linear: Module, Layer {
     public let bias: Parameter?
     public let inFeatures: Int
     public let outFeatures: Int
-    private var input: Tensor?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout SeededRandom) {
         precondition(inFeatures > 0 && outFeatures > 0)
@@ -45,46 +44,58 @@ public final class Linear: Module, Layer {
                 ys[item] = s + (b?[item % outF] ?? 0)
             }
         }
-        if training { input = x }
+        let (weight, bias) = (weight, bias)
+        let learnsWeight = weight.needsGrad, learnsBias = bias?.needsGrad ?? false
+        guard let op = Tape.op(inputs: [x], learning: learnsWeight || learnsBias) else { return y }
+        let needsInput = op.needsGradient[0]
+        op.record(y) { dy in
+            if learnsWeight { weight.accumulate(linearWeightGradient(x, dy)) }
+            if learnsBias { bias?.accumulate(linearBiasGradient(dy)) }
+            return [needsInput ? linearInputGradient(dy, weight: weight.value, like: x) : nil]
+        }
         return y
     }
+}
 
-    /// dW = dyᵀ·x, db = Σₙ dy, dx = dy·W (dx takes the input's shape and layout back).
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input else { preconditionFailure("Linear: backward without a training forward") }
-        input = nil
-        let n = x.shape[0], (inF, outF) = (inFeatures, outFeatures)
-        let xs = x.data, g = dy.data, w = weight.value.data
-        if weight.needsGrad {
-            let dw = Tensor.uninitialized(shape: [outF, inF])
-            let d = dw.data
-            parallelChunks(outF, minChunk: rowsPerChunk(n * inF)) { lo, hi in
-                for o in lo..<hi {
-                    let out = d + o * inF
-                    for i in 0..<inF { out[i] = 0 }
-                    for k in 0..<n {
-                        let go = g[k * outF + o], row = xs + k * inF
-                        for i in 0..<inF { out[i] += go * row[i] }
-                    }
-                }
-            }
-            weight.accumulate(dw)
-        }
-        if let bias, bias.needsGrad {
-            let db = Tensor(shape: [outF])
-            for k in 0..<n { for o in 0..<outF { db.data[o] += g[k * outF + o] } }
-            bias.accumulate(db)
-        }
-        let dx = Tensor(shape: x.shape, layout: x.layout)
-        let d = dx.data
-        parallelFor(n) { k in
-            for o in 0..<outF {
-                let go = g[k * outF + o], wo = w + o * inF, out = d + k * inF
-                for i in 0..<inF { out[i] += go * wo[i] }
+// The backward of `x·Wᵀ + b` for x [N, in] (or [N, in, 1, 1]), W [out, in], in the same loops
+// as the forward: the weight gradient dyᵀ·x, the bias gradient Σₙ dy, the input gradient dy·W.
+
+func linearWeightGradient(_ x: Tensor, _ dy: Tensor) -> Tensor {
+    let n = x.shape[0], inF = x.count / n, outF = dy.count / n
+    let xs = x.data, g = dy.data
+    let dw = Tensor.uninitialized(shape: [outF, inF])
+    let d = dw.data
+    parallelChunks(outF, minChunk: rowsPerChunk(n * inF)) { lo, hi in
+        for o in lo..<hi {
+            let out = d + o * inF
+            for i in 0..<inF { out[i] = 0 }
+            for k in 0..<n {
+                let go = g[k * outF + o], row = xs + k * inF
+                for i in 0..<inF { out[i] += go * row[i] }
             }
         }
-        return dx
     }
+    return dw
+}
 
-    public override func clearCache() { input = nil }
+func linearBiasGradient(_ dy: Tensor) -> Tensor {
+    let n = dy.shape[0], outF = dy.count / n, g = dy.data
+    let db = Tensor(shape: [outF])
+    for k in 0..<n { for o in 0..<outF { db.data[o] += g[k * outF + o] } }
+    return db
+}
+
+/// `input` gives the gradient's shape and layout.
+func linearInputGradient(_ dy: Tensor, weight: Tensor, like input: Tensor) -> Tensor {
+    let n = dy.shape[0], outF = dy.count / n, inF = weight.count / outF
+    let g = dy.data, w = weight.data
+    let dx = Tensor(shape: input.shape, layout: input.layout)
+    let d = dx.data
+    parallelFor(n) { k in
+        for o in 0..<outF {
+            let go = g[k * outF + o], wo = w + o * inF, out = d + k * inF
+            for i in 0..<inF { out[i] += go * wo[i] }
+        }
+    }
+    return dx
 }

@@ -3,8 +3,6 @@ public final class MaxPool2d: Module, Layer {
     public let kernelSize: Int
     public let stride: Int
     public let padding: Int
-    private var geometry: PoolingKernel.Geometry?
-    private var workspace: Tensor?
 
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         precondition(kernelSize > 0 && padding >= 0 && padding * 2 <= kernelSize)
@@ -16,22 +14,9 @@ public final class MaxPool2d: Module, Layer {
     public func forward(_ x: Tensor) -> Tensor {
         let g = PoolingKernel.Geometry(shape: x.shape, kernel: kernelSize, stride: stride, padding: padding)
         precondition(g.outHeight > 0 && g.outWidth > 0, "MaxPool2d(\(kernelSize)): input \(x.shape) too small")
-        let (y, ws) = PoolingKernel.forward(x, g)
-        if training {
-            geometry = g
-            workspace = ws
-        }
+        let (y, workspace) = PoolingKernel.forward(x, g)
+        // The workspace records where each maximum was; backward scatters the gradient there.
+        Tape.op(inputs: [x])?.record(y) { dy in [PoolingKernel.backward(dy, workspace: workspace, g)] }
         return y
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let g = geometry, let ws = workspace else { preconditionFailure("backward without a training forward") }
-        clearCache()
-        return PoolingKernel.backward(dy, workspace: ws, g)
-    }
-
-    public override func clearCache() {
-        geometry = nil
-        workspace = nil
     }
 }

@@ -34,58 +34,51 @@ public final class Parameter {
 
 /// The base of every layer and model.
 ///
-/// Children and parameters are discovered from stored properties, and their
-/// property names *are* the PyTorch state-dict keys (`in_conv`, `running_mean`),
-/// so a parameter's dotted path comes from the structure alone. Arrays of modules
-/// are numbered like `nn.Sequential`.
+/// Children and parameters are found among the stored properties, once per module (the
+/// structure is fixed after init), and named by PyTorch's convention: a property's Swift name
+/// in snake case is its state-dict key (`inConv` → `in_conv`, `runningMean` → `running_mean`),
+/// unless `stateKeys` names it otherwise. Arrays of modules are numbered like `nn.Sequential`.
 open class Module {
-    /// Training mode: BatchNorm uses batch statistics, Dropout drops, and layers keep
-    /// what their backward needs. Eval mode keeps nothing.
+    /// Training mode: BatchNorm normalises with the batch's statistics and Dropout drops.
+    /// Whether anything is kept for backward depends only on whether a `Tape` is recording.
     public private(set) var training = true
 
     public init() {}
 
+    /// State-dict keys of the properties whose key is not their Swift name in snake case
+    /// (`["finalConv": "final"]`).
+    open class var stateKeys: [String: String] { [:] }
+
+    private lazy var structure: (children: [(String, Module)], parameters: [(String, Parameter)]) = reflectStructure()
+
     /// The direct children with their names, in declaration order.
-    open func namedChildren() -> [(String, Module)] {
-        var out: [(String, Module)] = []
+    open func namedChildren() -> [(String, Module)] { structure.children }
+
+    /// The parameters this module owns directly (not its children's).
+    public func ownParameters() -> [(String, Parameter)] { structure.parameters }
+
+    private func reflectStructure() -> (children: [(String, Module)], parameters: [(String, Parameter)]) {
+        var levels: [(children: [(String, Module)], parameters: [(String, Parameter)])] = []
         var mirror: Mirror? = Mirror(reflecting: self)
-        var levels: [[(String, Module)]] = []
         while let m = mirror {
-            var level: [(String, Module)] = []
+            let renamed = (m.subjectType as? Module.Type)?.stateKeys ?? [:]
+            var level: (children: [(String, Module)], parameters: [(String, Parameter)]) = ([], [])
             for child in m.children {
                 guard let label = child.label else { continue }
-                if let module = child.value as? Module {
-                    level.append((label, module))
+                let key = renamed[label] ?? snakeCase(label)
+                if let p = child.value as? Parameter {
+                    level.parameters.append((key, p))
+                } else if let module = child.value as? Module {
+                    level.children.append((key, module))
                 } else if let modules = child.value as? [Module] {
-                    for (i, module) in modules.enumerated() { level.append(("\(label).\(i)", module)) }
+                    for (i, module) in modules.enumerated() { level.children.append(("\(key).\(i)", module)) }
                 }
             }
             levels.append(level)
             mirror = m.superclassMirror
         }
         // Superclass properties come first, as in a PyTorch module that calls super().__init__ first.
-        for level in levels.reversed() { out += level }
-        return out
-    }
-
-    /// The parameters this module owns directly (not its children's).
-    open func ownParameters() -> [(String, Parameter)] {
-        var out: [(String, Parameter)] = []
-        var mirror: Mirror? = Mirror(reflecting: self)
-        var levels: [[(String, Parameter)]] = []
-        while let m = mirror {
-            var level: [(String, Parameter)] = []
-            for child in m.children {
-                guard let label = child.label else { continue }
-                if let p = child.value as? Parameter {
-                    level.append((label, p))
-                }
-            }
-            levels.append(level)
-            mirror = m.superclassMirror
-        }
-        for level in levels.reversed() { out += level }
-        return out
+        return (levels.reversed().flatMap(\.children), levels.reversed().flatMap(\.parameters))
     }
 
     /// Every parameter and buffer below this module with its dotted state-dict key.
@@ -109,16 +102,7 @@ open class Module {
     /// Switches this module and all below it between training and eval mode.
     public func setTraining(_ on: Bool) {
         training = on
-        if !on { clearCache() }
         for (_, child) in namedChildren() { child.setTraining(on) }
-    }
-
-    /// Drops tensors this module kept for backward. Layers that keep any override this.
-    open func clearCache() {}
-
-    /// Drops the tensors kept for backward by this module and every module below it.
-    public func clearAllCaches() {
-        for (_, m) in namedModules() { m.clearCache() }
     }
 
     /// Freezes (or unfreezes) every learnable parameter whose key starts with one of `prefixes`;
@@ -144,15 +128,35 @@ open class Module {
     public var parameterCount: Int {
         namedParameters().filter { $0.1.kind == .weight }.reduce(0) { $0 + $1.1.value.count }
     }
+
+    /// Whether any parameter below this module is trained.
+    public var learns: Bool { namedParameters().contains { $0.1.needsGrad } }
+}
+
+/// PyTorch's snake case for a Swift name: an underscore before each capital, which is lowered.
+func snakeCase(_ name: String) -> String {
+    var out = ""
+    for ch in name {
+        if ch.isUppercase {
+            if !out.isEmpty { out.append("_") }
+            out.append(contentsOf: ch.lowercased())
+        } else {
+            out.append(ch)
+        }
+    }
+    return out
 }
 
 /// A module with one input and one output: the building block of `Sequential`.
+///
+/// Only the forward is written: an op that needs a backward records it on the recording
+/// `Tape` (see `Tape.op(inputs:learning:)`).
 public protocol Layer: Module {
-    /// Computes the output; in training mode keeps what `backward` needs.
     func forward(_ x: Tensor) -> Tensor
-    /// Given the gradient of the loss with respect to the output, accumulates parameter
-    /// gradients and returns the gradient with respect to the input.
-    func backward(_ dy: Tensor) -> Tensor
+}
+
+extension Layer {
+    public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }
 }
 
 /// Layers applied in order, named 0, 1, 2, … like `nn.Sequential`.
@@ -171,9 +175,5 @@ public final class Sequential: Module, Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         layers.reduce(x) { $1.forward($0) }
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        layers.reversed().reduce(dy) { $1.backward($0) }
     }
 }

@@ -2,8 +2,7 @@
 /// `F.pad(x, [left, right, top, bottom])`. Negative amounts crop, as in PyTorch.
 ///
 /// The UNet pads each upsampled map to its skip connection's size with
-/// `(diff / 2, diff - diff / 2)` per axis. Keeps nothing for backward: the gradient is the
-/// output gradient cropped back by the same amounts.
+/// `(diff / 2, diff - diff / 2)` per axis.
 public final class ZeroPad2d: Module, Layer {
     public let left: Int
     public let right: Int
@@ -20,15 +19,20 @@ public final class ZeroPad2d: Module, Layer {
     public func forward(_ x: Tensor) -> Tensor {
         zeroPad2d(x, left: left, right: right, top: top, bottom: bottom)
     }
-
-    /// Padding's transpose is the opposite padding: padded borders get no gradient, cropped ones get zeros.
-    public func backward(_ dy: Tensor) -> Tensor {
-        zeroPad2d(dy, left: -left, right: -right, top: -top, bottom: -bottom)
-    }
 }
 
-/// Pads (positive amounts) or crops (negative amounts) an NHWC activation's width and height with zeros.
+/// Pads (positive amounts) or crops (negative amounts) an NHWC activation's width and height with
+/// zeros. Records its backward, the opposite padding (padded borders get no gradient, cropped
+/// ones get zeros), on the recording tape.
 public func zeroPad2d(_ x: Tensor, left: Int, right: Int, top: Int, bottom: Int) -> Tensor {
+    let out = zeroPadded(x, left: left, right: right, top: top, bottom: bottom)
+    Tape.op(inputs: [x])?.record(out) { dy in
+        [zeroPadded(dy, left: -left, right: -right, top: -top, bottom: -bottom)]
+    }
+    return out
+}
+
+private func zeroPadded(_ x: Tensor, left: Int, right: Int, top: Int, bottom: Int) -> Tensor {
     precondition(x.layout == .nhwc, "zeroPad2d expects an NHWC activation, got \(x)")
     let (N, C, H, W) = (x.n, x.c, x.h, x.w)
     let outH = H + top + bottom, outW = W + left + right

@@ -1,7 +1,6 @@
 /// Bilinear upsampling by an integer factor, like `nn.Upsample(scale_factor:, mode: "bilinear", align_corners:)`.
 ///
-/// The UNet's decoder uses `Upsample(scaleFactor: 2, alignCorners: true)`. Keeps nothing for
-/// backward: the input size is the output size divided by the factor.
+/// The UNet's decoder uses `Upsample(scaleFactor: 2, alignCorners: true)`.
 public final class Upsample: Module, Layer {
     public let scaleFactor: Int
     public let alignCorners: Bool
@@ -19,13 +18,6 @@ public final class Upsample: Module, Layer {
     public func forward(_ x: Tensor) -> Tensor {
         bilinearResize(x, height: x.h * scaleFactor, width: x.w * scaleFactor,
                        alignCorners: alignCorners, scaleFactors: factors)
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        precondition(dy.h % scaleFactor == 0 && dy.w % scaleFactor == 0,
-                     "Upsample backward: gradient \(dy.shape) is not a multiple of \(scaleFactor)")
-        return bilinearResizeBackward(dy, inputHeight: dy.h / scaleFactor, inputWidth: dy.w / scaleFactor,
-                                      alignCorners: alignCorners, scaleFactors: factors)
     }
 }
 
@@ -105,6 +97,7 @@ func rowsPerChunk(_ rowElements: Int) -> Int { max(1, 16_384 / max(rowElements, 
 /// Resizes an NHWC activation to `height`×`width` like `F.interpolate(x, size:, mode: "bilinear",
 /// align_corners:)`; pass `scaleFactors` when PyTorch would be called with `scale_factor=` instead,
 /// since with align_corners=False it then uses 1/scale (not in/out) as the source ratio.
+/// Records its backward on the recording tape.
 public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: Bool,
                            scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
     precondition(x.layout == .nhwc, "bilinearResize expects an NHWC activation, got \(x)")
@@ -134,6 +127,9 @@ public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: B
                 for c in 0..<C { oc[c] = wp * p[c] + wq * q[c] }
             }
         }
+    }
+    Tape.op(inputs: [x])?.record(out) { dy in
+        [bilinearResizeBackward(dy, inputHeight: H, inputWidth: W, alignCorners: alignCorners, scaleFactors: scaleFactors)]
     }
     return out
 }

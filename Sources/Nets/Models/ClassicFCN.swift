@@ -42,13 +42,13 @@ public final class ClassicFCN: Module, SegmentationModel {
     public let fc7: Conv2d
     let relu7 = ReLU(inplace: true)
     let drop7: Dropout
-    public let score_fr: Conv2d
-    public let score_pool4: Conv2d?
-    public let score_pool3: Conv2d?
+    public let scoreFr: Conv2d
+    public let scorePool4: Conv2d?
+    public let scorePool3: Conv2d?
     public let upscore: ConvTranspose2d?
     public let upscore2: ConvTranspose2d?
     public let upscore16: ConvTranspose2d?
-    public let upscore_pool4: ConvTranspose2d?
+    public let upscorePool4: ConvTranspose2d?
     public let upscore8: ConvTranspose2d?
 
     public let variant: Variant
@@ -61,7 +61,6 @@ public final class ClassicFCN: Module, SegmentationModel {
     private let finalUp: ScoreUpsampling
     /// Indices in `backbone.features` of the pools read: pool3, pool4 (when fused) and pool5.
     private let taps: [Int]
-    private var inputShape: [Int] = []
 
     /// Score layers start at zero, as in the paper; learned upsamplings start as bilinear
     /// interpolation; fc6/fc7 take PyTorch's default convolution init (the paper copies them
@@ -90,9 +89,9 @@ public final class ClassicFCN: Module, SegmentationModel {
         func upsampler(_ factor: Int) -> ScoreUpsampling {
             ScoreUpsampling(classes: numClasses, factor: factor, learned: upsampling == .learned)
         }
-        score_fr = scoring(fcChannels)
-        score_pool4 = variant == .fcn32s ? nil : scoring(widths[3])
-        score_pool3 = variant == .fcn8s ? scoring(widths[2]) : nil
+        scoreFr = scoring(fcChannels)
+        scorePool4 = variant == .fcn32s ? nil : scoring(widths[3])
+        scorePool3 = variant == .fcn8s ? scoring(widths[2]) : nil
         switch variant {
         case .fcn32s:
             finalUp = upsampler(32)
@@ -100,17 +99,17 @@ public final class ClassicFCN: Module, SegmentationModel {
             taps = [pools[4]]
         case .fcn16s:
             finalUp = upsampler(16)
-            fusions = [(upsampler(2), score_pool4!)]
+            fusions = [(upsampler(2), scorePool4!)]
             taps = [pools[3], pools[4]]
         case .fcn8s:
             finalUp = upsampler(8)
-            fusions = [(upsampler(2), score_pool4!), (upsampler(2), score_pool3!)]
+            fusions = [(upsampler(2), scorePool4!), (upsampler(2), scorePool3!)]
             taps = [pools[2], pools[3], pools[4]]
         }
         upscore = variant == .fcn32s ? finalUp.layer : nil
         upscore2 = fusions.first?.up.layer
         upscore16 = variant == .fcn16s ? finalUp.layer : nil
-        upscore_pool4 = variant == .fcn8s ? fusions[1].up.layer : nil
+        upscorePool4 = variant == .fcn8s ? fusions[1].up.layer : nil
         upscore8 = variant == .fcn8s ? finalUp.layer : nil
     }
 
@@ -118,14 +117,8 @@ public final class ClassicFCN: Module, SegmentationModel {
     public static let minimumInputSide = 32
 
     /// Logits N×classes×H×W for an image batch N×in_channels×H×W; any H, W of at least 32.
-    public func forward(_ x: Tensor) -> Tensor {
-        inputShape = x.shape
-        return forwardHead(backbone.forward(x, taps: taps), height: x.h, width: x.w)
-    }
-
-    /// Backward through the head, then through the backbone only as far as it learns.
-    public func backward(_ dy: Tensor) -> Tensor {
-        backbone.backward(tapGradients: backwardHead(dy)) ?? Tensor(shape: inputShape, layout: .nhwc)
+    public func forward(_ x: Tensor) -> SegmentationOutput {
+        SegmentationOutput(out: forwardHead(backbone.forward(x, taps: taps), height: x.h, width: x.w))
     }
 
     /// Everything after the backbone, from its pool maps (pool3, pool4, pool5 as the variant
@@ -133,30 +126,11 @@ public final class ClassicFCN: Module, SegmentationModel {
     func forwardHead(_ pools: [Tensor], height: Int, width: Int) -> Tensor {
         precondition(pools.count == fusions.count + 1, "ClassicFCN: \(pools.count) pool maps for \(variant)")
         var h = pools[pools.count - 1]
-        for layer in [fc6, relu6, drop6, fc7, relu7, drop7, score_fr] as [any Layer] { h = layer.forward(h) }
+        for layer in [fc6, relu6, drop6, fc7, relu7, drop7, scoreFr] as [any Layer] { h = layer(h) }
         for (k, skip) in pools.dropLast().reversed().enumerated() {
-            h = fusions[k].up.forward(h, height: skip.h, width: skip.w, training: training)
-            // Fusion by addition; the upsampled map is a fresh tensor no layer keeps, so add in place.
-            h.add(fusions[k].score.forward(skip))
+            h = add(fusions[k].up(h, height: skip.h, width: skip.w), fusions[k].score(skip))
         }
-        return finalUp.forward(h, height: height, width: width, training: training)
-    }
-
-    /// The head's backward: gradients for the pool maps, in the order `forwardHead` took them.
-    /// A sum passes its gradient unchanged to both terms; neither backward below modifies it.
-    func backwardHead(_ dy: Tensor) -> [Tensor] {
-        // The layers reading the backbone's pool maps need no input gradient when it learns nothing.
-        let backboneLearns = backbone.namedParameters().contains { $0.1.needsGrad }
-        for conv in [fc6] + fusions.map(\.score) { conv.computesInputGradient = backboneLearns }
-        var g = finalUp.backward(dy)
-        var gradients: [Tensor] = []
-        for fusion in fusions.reversed() {
-            gradients.append(fusion.score.backward(g))
-            g = fusion.up.backward(g)
-        }
-        for layer in [score_fr, drop7, relu7, fc7, drop6, relu6, fc6] as [any Layer] { g = layer.backward(g) }
-        gradients.append(g)
-        return gradients
+        return finalUp(h, height: height, width: width)
     }
 
     /// Parameter groups: the VGG16 trunk (`backbone`, also called `encoder`) and everything
@@ -175,8 +149,6 @@ public final class ClassicFCN: Module, SegmentationModel {
 final class ScoreUpsampling {
     let layer: ConvTranspose2d?
     let factor: Int
-    private var crop: ZeroPad2d?
-    private var inputSize = (height: 0, width: 0)
 
     init(classes: Int, factor: Int, learned: Bool) {
         self.factor = factor
@@ -190,30 +162,15 @@ final class ScoreUpsampling {
         }
     }
 
-    func forward(_ x: Tensor, height: Int, width: Int, training: Bool) -> Tensor {
-        guard let layer else {
-            if training { inputSize = (x.h, x.w) }
-            return bilinearResize(x, height: height, width: width, alignCorners: false)
-        }
-        let full = layer.forward(x)
+    func callAsFunction(_ x: Tensor, height: Int, width: Int) -> Tensor {
+        guard let layer else { return bilinearResize(x, height: height, width: width, alignCorners: false) }
+        let full = layer(x)
         // The bilinear kernel centred at input pixel i lands on output (i + 0.5)·f − 0.5 after
         // dropping f/2 leading rows and columns: PyTorch's padding f/2. Negative amounts crop;
         // a target larger than the transposed convolution's reach is padded with zeros.
         let offset = factor / 2
-        let pad = ZeroPad2d(left: -offset, right: width - (full.w - offset),
-                            top: -offset, bottom: height - (full.h - offset))
-        if training { crop = pad }
-        return pad.forward(full)
-    }
-
-    func backward(_ dy: Tensor) -> Tensor {
-        guard let layer else {
-            return bilinearResizeBackward(dy, inputHeight: inputSize.height, inputWidth: inputSize.width,
-                                          alignCorners: false)
-        }
-        guard let pad = crop else { preconditionFailure("backward without a training forward") }
-        crop = nil
-        return layer.backward(pad.backward(dy))
+        return zeroPad2d(full, left: -offset, right: width - (full.w - offset),
+                         top: -offset, bottom: height - (full.h - offset))
     }
 }
 

@@ -66,7 +66,6 @@ public final class ResNet: Module, Layer {
     public let widths: [Int]
     /// Channels of the stem's output and of layer1…layer4's (64, 256, 512, 1024, 2048 for resnet50).
     public let featureChannels: [Int]
-    private var inputShape: [Int] = []
 
     /// - Parameters:
     ///   - numClasses: the size of the `fc` classifier (torchvision: 1000), or nil for a backbone.
@@ -119,63 +118,19 @@ public final class ResNet: Module, Layer {
         public let layer4: Tensor
     }
 
-    /// Runs the backbone and returns every stage's output (a training forward keeps what
-    /// `backward(stem:layer1:layer2:layer3:layer4:)` needs).
+    /// Runs the backbone and returns every stage's output.
     public func forwardFeatures(_ x: Tensor) -> Features {
-        inputShape = x.shape
-        let stem = relu.forward(bn1.forward(conv1.forward(x)))
-        let l1 = layer1.forward(maxpool.forward(stem))
-        let l2 = layer2.forward(l1)
-        let l3 = layer3.forward(l2)
-        return Features(stem: stem, layer1: l1, layer2: l2, layer3: l3, layer4: layer4.forward(l3))
+        let stem = relu(bn1(conv1(x)))
+        let l1 = layer1(maxpool(stem))
+        let l2 = layer2(l1)
+        let l3 = layer3(l2)
+        return Features(stem: stem, layer1: l1, layer2: l2, layer3: l3, layer4: layer4(l3))
     }
 
     /// Class logits [N, numClasses] when the network has `fc`, else layer4's output.
     public func forward(_ x: Tensor) -> Tensor {
         let features = forwardFeatures(x)
         guard let fc, let avgpool else { return features.layer4 }
-        return fc.forward(avgpool.forward(features.layer4))
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard let fc, let avgpool else { return backward(layer4: dy) }
-        return backward(layer4: avgpool.backward(fc.backward(dy)))
-    }
-
-    /// Backward from gradients with respect to any of the `Features` (nil: that output fed
-    /// nothing else); a stage's gradient is what comes back from the stage above plus its own.
-    ///
-    /// Stages are walked back only as far as some parameter still learns: with a frozen
-    /// backbone no gradient is computed at all, and the returned input gradient is then zero
-    /// (as in `UNet.backward`). The gradients passed in may be overwritten.
-    public func backward(stem: Tensor? = nil, layer1 d1: Tensor? = nil, layer2 d2: Tensor? = nil,
-                         layer3 d3: Tensor? = nil, layer4 d4: Tensor? = nil) -> Tensor {
-        let given = [stem, d1, d2, d3, d4]
-        let stages: [[Module]] = [[conv1, bn1], [maxpool, layer1], [layer2], [layer3], [layer4]]
-        let deepest = given.lastIndex { $0 != nil } ?? -1
-        let shallowest = stages.firstIndex { $0.contains { $0.namedParameters().contains { $0.1.needsGrad } } } ?? 5
-        var g: Tensor?
-        for stage in stride(from: 4, through: 0, by: -1) {
-            guard stage <= deepest && stage >= shallowest else {
-                stages[stage].forEach { $0.clearAllCaches() }
-                continue
-            }
-            if let own = given[stage] {
-                if let g { g.add(own) } else { g = own }
-            }
-            g = backwardStage(stage, g!)
-        }
-        if shallowest == 0, deepest >= 0, let g { return g }
-        return Tensor(shape: inputShape, layout: .nhwc)
-    }
-
-    private func backwardStage(_ stage: Int, _ dy: Tensor) -> Tensor {
-        switch stage {
-        case 0: conv1.backward(bn1.backward(relu.backward(dy)))
-        case 1: maxpool.backward(layer1.backward(dy))
-        case 2: layer2.backward(dy)
-        case 3: layer3.backward(dy)
-        default: layer4.backward(dy)
-        }
+        return fc(avgpool(features.layer4))
     }
 }

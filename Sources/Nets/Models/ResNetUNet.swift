@@ -9,60 +9,45 @@
 /// the last upsampling is cropped or padded to the input size.
 public final class ResNetUNet: Module, SegmentationModel {
     public let resnet: ResNet
-    public let up_concat4: UNetUp
-    public let up_concat3: UNetUp
-    public let up_concat2: UNetUp
-    public let up_concat1: UNetUp
-    public let up_conv: Sequential
-    public let `final`: Conv2d
-    private var fit: ZeroPad2d?
-    private var inputShape: [Int] = []
+    public let upConcat4: UNetUp
+    public let upConcat3: UNetUp
+    public let upConcat2: UNetUp
+    public let upConcat1: UNetUp
+    public let upConv: Sequential
+    public let finalConv: Conv2d
+
+    public override class var stateKeys: [String: String] { ["finalConv": "final"] }
 
     public init(inChannels: Int = 3, numClasses: Int, widths: [Int] = [64, 128, 256, 512], rng: inout SeededRandom) {
         resnet = ResNet(.resnet50, outputStride: .os32, inChannels: inChannels, widths: widths, rng: &rng)
         let f = resnet.featureChannels  // stem, layer1 … layer4
         let outs = [64, 128, 256, 512].map { $0 * widths[0] / 64 }
-        up_concat4 = UNetUp(f[4] + f[3], outs[3], rng: &rng)
-        up_concat3 = UNetUp(outs[3] + f[2], outs[2], rng: &rng)
-        up_concat2 = UNetUp(outs[2] + f[1], outs[1], rng: &rng)
-        up_concat1 = UNetUp(outs[1] + f[0], outs[0], rng: &rng)
-        up_conv = Sequential(
+        upConcat4 = UNetUp(f[4] + f[3], outs[3], rng: &rng)
+        upConcat3 = UNetUp(outs[3] + f[2], outs[2], rng: &rng)
+        upConcat2 = UNetUp(outs[2] + f[1], outs[1], rng: &rng)
+        upConcat1 = UNetUp(outs[1] + f[0], outs[0], rng: &rng)
+        upConv = Sequential(
             Upsample(scaleFactor: 2, alignCorners: true),
             Conv2d(outs[0], outs[0], kernelSize: 3, padding: 1, rng: &rng),
             ReLU(inplace: true),
             Conv2d(outs[0], outs[0], kernelSize: 3, padding: 1, rng: &rng),
             ReLU(inplace: true))
-        `final` = Conv2d(outs[0], numClasses, kernelSize: 1, rng: &rng)
+        finalConv = Conv2d(outs[0], numClasses, kernelSize: 1, rng: &rng)
     }
 
     /// The smallest image side: five stride-2 stages must leave at least one pixel.
     public static let minimumInputSide = 32
 
-    public func forward(_ x: Tensor) -> Tensor {
-        inputShape = x.shape
+    public func forward(_ x: Tensor) -> SegmentationOutput {
         let f = resnet.forwardFeatures(x)
-        var y = up_concat4.forward(skip: f.layer3, f.layer4)
-        y = up_concat3.forward(skip: f.layer2, y)
-        y = up_concat2.forward(skip: f.layer1, y)
-        y = up_concat1.forward(skip: f.stem, y)
-        y = up_conv.forward(y)
+        var y = upConcat4(skip: f.layer3, f.layer4)
+        y = upConcat3(skip: f.layer2, y)
+        y = upConcat2(skip: f.layer1, y)
+        y = upConcat1(skip: f.stem, y)
+        y = upConv(y)
         // The stem halves odd sides with rounding up, so ×2 can overshoot by one: crop (or pad) to the input.
-        fit = ZeroPad2d.matching(height: y.h, width: y.w, to: x)
-        if let fit { y = fit.forward(y) }
-        return `final`.forward(y)
-    }
-
-    /// The skip gradients go back into the trunk, which walks back only as far as it learns
-    /// (nothing at all when frozen; the image gradient is then zero).
-    public func backward(_ dy: Tensor) -> Tensor {
-        var d = `final`.backward(dy)
-        if let fit { d = fit.backward(d) }
-        d = up_conv.backward(d)
-        let (d1, stem) = up_concat1.backward(d)
-        let (d2, l1) = up_concat2.backward(d1)
-        let (d3, l2) = up_concat3.backward(d2)
-        let (d4, l3) = up_concat4.backward(d3)
-        return resnet.backward(stem: stem, layer1: l1, layer2: l2, layer3: l3, layer4: d4)
+        if let fit = ZeroPad2d.matching(height: y.h, width: y.w, to: x) { y = fit(y) }
+        return SegmentationOutput(out: finalConv(y))
     }
 
     public var groups: [String: [String]] { ResNetUNet.groups }

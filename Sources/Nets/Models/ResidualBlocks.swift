@@ -29,18 +29,8 @@ public final class BasicBlock: Module, Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        let out = bn2.forward(conv2.forward(bn1.forward(conv1.forward(x))))
-        return relu.forward(residualAdd(out, downsample?.forward(x) ?? x))
-    }
-
-    /// The sum's gradient feeds both branches unchanged (`residualAddBackward` returns one tensor
-    /// twice). Only a standalone ReLU writes into its incoming gradient, and the closing one runs
-    /// before the split; Conv2d and BatchNorm2d only read theirs, so no copy is needed.
-    public func backward(_ dy: Tensor) -> Tensor {
-        let (dMain, dShortcut) = residualAddBackward(relu.backward(dy))
-        let dx = conv1.backward(bn1.backward(conv2.backward(bn2.backward(dMain))))
-        dx.add(downsample?.backward(dShortcut) ?? dShortcut)
-        return dx
+        let out = bn2(conv2(bn1(conv1(x))))
+        return relu(add(out, downsample?(x) ?? x))
     }
 }
 
@@ -73,21 +63,8 @@ public final class Bottleneck: Module, Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        var out = bn1.forward(conv1.forward(x))
-        out = bn2.forward(conv2.forward(out))
-        out = bn3.forward(conv3.forward(out))
-        return relu.forward(residualAdd(out, downsample?.forward(x) ?? x))
-    }
-
-    /// As in `BasicBlock.backward`: one gradient tensor feeds both branches, safely, because
-    /// nothing after the closing ReLU's backward writes into its input gradient.
-    public func backward(_ dy: Tensor) -> Tensor {
-        let (dMain, dShortcut) = residualAddBackward(relu.backward(dy))
-        var d = conv3.backward(bn3.backward(dMain))
-        d = conv2.backward(bn2.backward(d))
-        let dx = conv1.backward(bn1.backward(d))
-        dx.add(downsample?.backward(dShortcut) ?? dShortcut)
-        return dx
+        let out = bn3(conv3(bn2(conv2(bn1(conv1(x))))))
+        return relu(add(out, downsample?(x) ?? x))
     }
 }
 

@@ -35,8 +35,6 @@ public func deepLabHead(_ inChannels: Int, classes: Int, atrousRates: [Int], cha
 /// which from a 1×1 map is a broadcast.
 public final class ASPPPooling: Module, Layer {
     public let body: Sequential
-    /// Whether a training forward left caches for backward (the pooled map is always 1×1).
-    private var cached = false
 
     public init(_ inChannels: Int, _ outChannels: Int, rng: inout SeededRandom) {
         body = Sequential([GlobalAvgPool2d()] + convBNReLU(inChannels, outChannels, kernelSize: 1, rng: &rng))
@@ -46,17 +44,8 @@ public final class ASPPPooling: Module, Layer {
     public override func namedChildren() -> [(String, Module)] { body.namedChildren() }
 
     public func forward(_ x: Tensor) -> Tensor {
-        cached = training
-        return bilinearResize(body.forward(x), height: x.h, width: x.w, alignCorners: false)
+        bilinearResize(body(x), height: x.h, width: x.w, alignCorners: false)
     }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        precondition(cached, "ASPPPooling: backward without a training forward")
-        cached = false
-        return body.backward(bilinearResizeBackward(dy, inputHeight: 1, inputWidth: 1, alignCorners: false))
-    }
-
-    public override func clearCache() { cached = false }
 }
 
 /// Atrous spatial pyramid pooling (Chen et al., 2017, "Rethinking Atrous Convolution"),
@@ -86,16 +75,8 @@ public final class ASPP: Module, Layer {
         convs.enumerated().map { ("convs.\($0.offset)", $0.element) } + [("project", project)]
     }
 
+    /// Every branch reads the same input; the tape sums their gradients.
     public func forward(_ x: Tensor) -> Tensor {
-        project.forward(concatChannels(convs.map { $0.forward(x) }))
-    }
-
-    /// Every branch reads the same input, so its gradient is the sum of the branches'.
-    public func backward(_ dy: Tensor) -> Tensor {
-        let dcat = project.backward(dy)
-        let parts = splitChannels(dcat, sizes: Array(repeating: dcat.c / convs.count, count: convs.count))
-        let dx = convs[0].backward(parts[0])
-        for (branch, d) in zip(convs.dropFirst(), parts.dropFirst()) { dx.add(branch.backward(d)) }
-        return dx
+        project(concatChannels(convs.map { $0(x) }))
     }
 }

@@ -1,20 +1,32 @@
+/// What a segmentation model returns, like torchvision's `{"out": ..., "aux": ...}`: the main
+/// logits N×classes×H×W and, from models with an auxiliary head (torchvision's FCN and
+/// DeepLabV3 `aux_classifier`) in training mode, that head's logits at the same size, which
+/// the trainer adds to the loss with their own weight.
+public struct SegmentationOutput {
+    public let out: Tensor
+    public let aux: Tensor?
+
+    public init(out: Tensor, aux: Tensor? = nil) {
+        self.out = out
+        self.aux = aux
+    }
+}
+
 /// A network that maps an image batch to per-pixel class logits and names its parts, so
 /// that a config can freeze `encoder` or `backbone` without knowing parameter keys.
 ///
-/// Models with an auxiliary head (torchvision's FCN and DeepLabV3 `aux_classifier`) expose
-/// its logits after a training-mode forward, and take its gradient in `backward`; the
-/// trainer adds the auxiliary loss with its own weight.
-public protocol SegmentationModel: Layer {
+/// Only the forward is written; a training forward inside `Tape.record` records its backward.
+public protocol SegmentationModel: Module {
+    func forward(_ x: Tensor) -> SegmentationOutput
     /// Group name → the parameter-key prefixes it covers (`encoder` → `in_conv`, `down1`, …).
     var groups: [String: [String]] { get }
-    /// The auxiliary head's logits (same size as the main logits) from the last training
-    /// forward, or nil when the model has no auxiliary head (or it is switched off, or in eval).
-    var auxiliaryLogits: Tensor? { get }
-    /// Backward through the main logits and, when given, the auxiliary logits.
-    func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor
     /// The smallest image height and width the network accepts (its poolings must leave at
     /// least one pixel); callers check inputs against it before `forward`.
     var minimumInputSide: Int { get }
+}
+
+extension SegmentationModel {
+    public func callAsFunction(_ x: Tensor) -> SegmentationOutput { forward(x) }
 }
 
 /// A freeze name that is neither a group of the model nor a prefix of its parameter keys.
@@ -36,16 +48,10 @@ extension SegmentationModel {
         return [name]
     }
 
-    public var auxiliaryLogits: Tensor? { nil }
     public var minimumInputSide: Int { 1 }
-
-    public func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor {
-        precondition(auxiliaryGradient == nil, "\(type(of: self)) has no auxiliary head")
-        return backward(dy)
-    }
 }
 
-extension UNet: SegmentationModel {
+extension UNet {
     public var groups: [String: [String]] { UNet.groups }
     /// Four 2×2 poolings.
     public var minimumInputSide: Int { 16 }

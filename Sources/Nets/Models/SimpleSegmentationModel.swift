@@ -8,79 +8,24 @@
 public class SimpleSegmentationModel: Module, SegmentationModel {
     public let backbone: ResNet
     public let classifier: Sequential
-    public let aux_classifier: Sequential?
+    public let auxClassifier: Sequential?
     public let numClasses: Int
-
-    public private(set) var auxiliaryLogits: Tensor?
-    private var headSize: (height: Int, width: Int)?
-    private var auxSize: (height: Int, width: Int)?
 
     init(backbone: ResNet, classifier: Sequential, auxClassifier: Sequential?, numClasses: Int) {
         precondition(backbone.fc == nil, "a segmentation backbone has no fc classifier")
         self.backbone = backbone
         self.classifier = classifier
-        self.aux_classifier = auxClassifier
+        self.auxClassifier = auxClassifier
         self.numClasses = numClasses
     }
 
     /// Logits N×classes×H×W for an image batch N×C×H×W (any H, W).
-    public func forward(_ x: Tensor) -> Tensor {
+    public func forward(_ x: Tensor) -> SegmentationOutput {
         let features = backbone.forwardFeatures(x)
-        let out = classifier.forward(features.layer4)
-        auxiliaryLogits = nil
-        headSize = nil
-        auxSize = nil
-        if training {
-            headSize = (out.h, out.w)
-            if let aux_classifier {
-                let a = aux_classifier.forward(features.layer3)
-                auxSize = (a.h, a.w)
-                auxiliaryLogits = bilinearResize(a, height: x.h, width: x.w, alignCorners: false)
-            }
-        }
-        return bilinearResize(out, height: x.h, width: x.w, alignCorners: false)
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor { backward(dy, auxiliaryGradient: nil) }
-
-    /// The backbone is walked back only as far as it learns (see `ResNet.backward(stem:…)`):
-    /// with a frozen backbone no backbone gradient is computed and the input gradient is zero.
-    public func backward(_ dy: Tensor, auxiliaryGradient: Tensor?) -> Tensor {
-        guard let headSize else { preconditionFailure("backward without a training forward") }
-        let backboneLearns = backbone.namedParameters().contains { $0.1.needsGrad }
-        for conv in headInputConvolutions { conv.computesInputGradient = backboneLearns }
-        let d4 = classifier.backward(bilinearResizeBackward(dy, inputHeight: headSize.height,
-                                                            inputWidth: headSize.width, alignCorners: false))
-        var d3: Tensor?
-        if let auxiliaryGradient {
-            guard let aux_classifier, let auxSize else {
-                preconditionFailure("auxiliary gradient given but \(type(of: self)) ran no auxiliary head")
-            }
-            d3 = aux_classifier.backward(bilinearResizeBackward(auxiliaryGradient, inputHeight: auxSize.height,
-                                                               inputWidth: auxSize.width, alignCorners: false))
-        } else {
-            aux_classifier?.clearAllCaches()
-        }
-        self.headSize = nil
-        auxSize = nil
-        return backbone.backward(layer3: d3, layer4: d4)
-    }
-
-    public override func clearCache() {
-        headSize = nil
-        auxSize = nil
-    }
-
-    /// The convolutions that read the backbone's maps: the first layer of each head, or each
-    /// ASPP branch's convolution (the image-pooling branch's gradient is 1×1, not worth it).
-    private var headInputConvolutions: [ConvolutionLayer] {
-        [classifier, aux_classifier].compactMap { $0?.layers.first }.flatMap { first -> [ConvolutionLayer] in
-            if let conv = first as? ConvolutionLayer { return [conv] }
-            if let aspp = first as? ASPP {
-                return aspp.convs.compactMap { ($0 as? Sequential)?.layers.first as? ConvolutionLayer }
-            }
-            return []
-        }
+        let out = bilinearResize(classifier(features.layer4), height: x.h, width: x.w, alignCorners: false)
+        guard training, let auxClassifier else { return SegmentationOutput(out: out) }
+        let aux = bilinearResize(auxClassifier(features.layer3), height: x.h, width: x.w, alignCorners: false)
+        return SegmentationOutput(out: out, aux: aux)
     }
 
     public var groups: [String: [String]] {

@@ -6,8 +6,8 @@
 /// Encoder widths are base_c·{1, 2, 4, 8, 16/factor}, factor 2 with bilinear upsampling and 1
 /// with transposed convolutions. Any input size works: the decoder pads each upsampled map
 /// to its skip connection's size before concatenating.
-public final class UNet: Module, Layer {
-    public let in_conv: Sequential
+public final class UNet: Module, SegmentationModel {
+    public let inConv: Sequential
     public let down1: Sequential
     public let down2: Sequential
     public let down3: Sequential
@@ -16,13 +16,12 @@ public final class UNet: Module, Layer {
     public let up2: Up
     public let up3: Up
     public let up4: Up
-    public let out_conv: Sequential
+    public let outConv: Sequential
 
     public let inChannels: Int
     public let numClasses: Int
     public let baseChannels: Int
     public let bilinear: Bool
-    private var inputShape: [Int] = []
 
     public init(inChannels: Int = 3, numClasses: Int = 2, baseChannels: Int = 64, bilinear: Bool = true,
                 rng: inout SeededRandom) {
@@ -31,7 +30,7 @@ public final class UNet: Module, Layer {
         self.baseChannels = baseChannels
         self.bilinear = bilinear
         let c = baseChannels, factor = bilinear ? 2 : 1
-        in_conv = doubleConv(inChannels, c, rng: &rng)
+        inConv = doubleConv(inChannels, c, rng: &rng)
         down1 = Sequential(MaxPool2d(kernelSize: 2), doubleConv(c, 2 * c, rng: &rng))
         down2 = Sequential(MaxPool2d(kernelSize: 2), doubleConv(2 * c, 4 * c, rng: &rng))
         down3 = Sequential(MaxPool2d(kernelSize: 2), doubleConv(4 * c, 8 * c, rng: &rng))
@@ -40,58 +39,21 @@ public final class UNet: Module, Layer {
         up2 = Up(8 * c, 4 * c / factor, bilinear: bilinear, rng: &rng)
         up3 = Up(4 * c, 2 * c / factor, bilinear: bilinear, rng: &rng)
         up4 = Up(2 * c, c, bilinear: bilinear, rng: &rng)
-        out_conv = Sequential(Conv2d(c, numClasses, kernelSize: 1, rng: &rng))
+        outConv = Sequential(Conv2d(c, numClasses, kernelSize: 1, rng: &rng))
     }
 
     /// Logits N×classes×H×W for an image batch N×in_channels×H×W.
-    public func forward(_ x: Tensor) -> Tensor {
-        inputShape = x.shape
-        let x1 = in_conv.forward(x)
-        let x2 = down1.forward(x1)
-        let x3 = down2.forward(x2)
-        let x4 = down3.forward(x3)
-        let x5 = down4.forward(x4)
-        var y = up1.forward(x5, skip: x4)
-        y = up2.forward(y, skip: x3)
-        y = up3.forward(y, skip: x2)
-        y = up4.forward(y, skip: x1)
-        return out_conv.forward(y)
-    }
-
-    /// Each skip activation feeds both the next encoder stage and a decoder stage, so its
-    /// gradient is the sum of what comes back along both paths.
-    ///
-    /// Encoder stages are walked back only as far as some parameter still learns: with a
-    /// frozen encoder, no encoder gradient is computed at all, which is what makes a
-    /// freeze stage cheaper. The returned image gradient is then zero (nothing uses it).
-    public func backward(_ dy: Tensor) -> Tensor {
-        let d = out_conv.backward(dy)
-        let (d4, dx1) = up4.backward(d)
-        let (d3, dx2) = up3.backward(d4)
-        let (d2, dx3) = up2.backward(d3)
-        let (d1, dx4) = up1.backward(d2)
-        // Stage k's backward yields its own gradients and its input's; both are wanted
-        // exactly when stage k or a shallower one learns.
-        let encoder = [in_conv, down1, down2, down3, down4]
-        guard let shallowest = encoder.firstIndex(where: { $0.namedParameters().contains { $0.1.needsGrad } }) else {
-            encoder.forEach { $0.clearAllCaches() }
-            return Tensor(shape: inputShape, layout: .nhwc)
-        }
-        let skips = [dx1, dx2, dx3, dx4]
-        var g = d1
-        for stage in stride(from: 4, through: 1, by: -1) {
-            if stage >= shallowest {
-                skips[stage - 1].add(encoder[stage].backward(g))
-            } else {
-                encoder[stage].clearAllCaches()
-            }
-            g = skips[stage - 1]
-        }
-        if shallowest > 0 {
-            in_conv.clearAllCaches()
-            return Tensor(shape: inputShape, layout: .nhwc)
-        }
-        return in_conv.backward(g)
+    public func forward(_ x: Tensor) -> SegmentationOutput {
+        let x1 = inConv(x)
+        let x2 = down1(x1)
+        let x3 = down2(x2)
+        let x4 = down3(x3)
+        let x5 = down4(x4)
+        var y = up1(x5, skip: x4)
+        y = up2(y, skip: x3)
+        y = up3(y, skip: x2)
+        y = up4(y, skip: x1)
+        return SegmentationOutput(out: outConv(y))
     }
 
     /// Parameter groups for freezing by name: the contracting path (also called `backbone`,
@@ -123,7 +85,6 @@ func doubleConv(_ inChannels: Int, _ outChannels: Int, mid: Int? = nil, rng: ino
 public final class Up: Module {
     public let up: any Layer
     public let conv: Sequential
-    private var join = SkipJoin()
 
     init(_ inChannels: Int, _ outChannels: Int, bilinear: Bool, rng: inout SeededRandom) {
         if bilinear {
@@ -137,15 +98,7 @@ public final class Up: Module {
 
     public override func namedChildren() -> [(String, Module)] { [("up", up), ("conv", conv)] }
 
-    public func forward(_ x: Tensor, skip: Tensor) -> Tensor {
-        conv.forward(join.forward(skip: skip, upsampled: up.forward(x), training: training))
+    public func callAsFunction(_ x: Tensor, skip: Tensor) -> Tensor {
+        conv(joinSkip(skip, upsampled: up(x)))
     }
-
-    /// Returns (gradient for the upsampled input, gradient for the skip connection).
-    public func backward(_ dy: Tensor) -> (Tensor, Tensor) {
-        let (du, dskip) = join.backward(conv.backward(dy))
-        return (up.backward(du), dskip)
-    }
-
-    public override func clearCache() { join.clear() }
 }

@@ -8,8 +8,7 @@
 /// The ImageNet classifier (`avgpool`, `classifier`) is left out: segmentation models use
 /// the trunk only, and the classic FCN re-creates fc6/fc7 as convolutions of its own.
 ///
-/// Segmentation models read intermediate maps with `forward(_:taps:)` and send their
-/// gradients back with `backward(tapGradients:)`.
+/// Segmentation models read intermediate maps with `forward(_:taps:)`.
 public final class VGG16: Module, Layer {
     public let features: Sequential
 
@@ -20,8 +19,6 @@ public final class VGG16: Module, Layer {
     /// Indices in `features` of the five max-pools: 4, 9, 16, 23, 30 (with BatchNorm 6, 13, 23, 33, 43).
     public let poolIndices: [Int]
 
-    private var inputShape: [Int] = []
-    private var taps: [Int] = []
 
     /// Configuration D: convolutions per stage.
     static let convolutionsPerStage = [2, 2, 3, 3, 3]
@@ -71,50 +68,17 @@ public final class VGG16: Module, Layer {
         forward(x, taps: [features.layers.count - 1])[0]
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
-        backward(tapGradients: [dy]) ?? Tensor(shape: inputShape, layout: .nhwc)
-    }
-
     /// Runs `features[0...taps.last]` and returns the outputs of the layers at indices `taps`
     /// (strictly increasing). Layers after the last tap do not run.
     public func forward(_ x: Tensor, taps: [Int]) -> [Tensor] {
         precondition(!taps.isEmpty && zip(taps, taps.dropFirst()).allSatisfy { $0 < $1 }
                      && taps.last! < features.layers.count, "VGG16: taps \(taps) must increase within features")
-        if training {
-            inputShape = x.shape
-            self.taps = taps
-        }
         var outputs: [Tensor] = []
         var h = x
         for (i, layer) in features.layers.enumerated().prefix(taps.last! + 1) {
-            h = layer.forward(h)
+            h = layer(h)
             if taps.contains(i) { outputs.append(h) }
         }
         return outputs
-    }
-
-    /// Backward from the gradients of the maps the last `forward(_:taps:)` returned, in the same
-    /// order. The gradients are consumed (layers may overwrite them in place).
-    ///
-    /// Walks back only as far as the shallowest layer that still learns, so a frozen trunk
-    /// costs no backward at all; returns the image gradient, or nil when it was not computed
-    /// because nothing at or below the first layer learns.
-    public func backward(tapGradients: [Tensor]) -> Tensor? {
-        precondition(tapGradients.count == taps.count && !taps.isEmpty, "VGG16: backward without a matching forward")
-        let layers = features.layers, last = taps.last!
-        let shallowest = layers.prefix(last + 1).firstIndex { $0.namedParameters().contains { $0.1.needsGrad } }
-        defer {
-            for layer in layers.prefix(shallowest ?? last + 1) { layer.clearAllCaches() }
-            taps = []
-        }
-        guard let shallowest else { return nil }
-        // The gradient of a tapped map is what comes back through the layers above it plus what
-        // its reader outside the trunk sends.
-        var g = tapGradients[taps.count - 1]
-        for i in stride(from: last, through: shallowest, by: -1) {
-            if i != last, let t = taps.firstIndex(of: i) { g.add(tapGradients[t]) }
-            g = layers[i].backward(g)
-        }
-        return shallowest == 0 ? g : nil
     }
 }

@@ -12,14 +12,15 @@
 /// zeros at the bottom or right, which keeps the two grids aligned.
 public final class VGGUNet: Module, SegmentationModel {
     public let vgg: VGG16
-    public let up_concat4: UNetUp
-    public let up_concat3: UNetUp
-    public let up_concat2: UNetUp
-    public let up_concat1: UNetUp
-    public let `final`: Conv2d
+    public let upConcat4: UNetUp
+    public let upConcat3: UNetUp
+    public let upConcat2: UNetUp
+    public let upConcat1: UNetUp
+    public let finalConv: Conv2d
 
     public let numClasses: Int
-    private var inputShape: [Int] = []
+
+    public override class var stateKeys: [String: String] { ["finalConv": "final"] }
 
     /// `batchNorm` swaps in `vgg16_bn`'s trunk (the recipe uses plain VGG16); `widthDivisor`
     /// narrows every layer alike, for tests. The trunk is initialised as torchvision's VGG, the
@@ -30,37 +31,24 @@ public final class VGGUNet: Module, SegmentationModel {
         vgg = VGG16(inChannels: inChannels, batchNorm: batchNorm, widthDivisor: widthDivisor, rng: &rng)
         let feats = vgg.stageChannels
         let outs = [64, 128, 256, 512].map { $0 / widthDivisor }
-        up_concat4 = UNetUp(feats[3] + feats[4], outs[3], rng: &rng)
-        up_concat3 = UNetUp(feats[2] + outs[3], outs[2], rng: &rng)
-        up_concat2 = UNetUp(feats[1] + outs[2], outs[1], rng: &rng)
-        up_concat1 = UNetUp(feats[0] + outs[1], outs[0], rng: &rng)
-        `final` = Conv2d(outs[0], numClasses, kernelSize: 1, rng: &rng)
+        upConcat4 = UNetUp(feats[3] + feats[4], outs[3], rng: &rng)
+        upConcat3 = UNetUp(feats[2] + outs[3], outs[2], rng: &rng)
+        upConcat2 = UNetUp(feats[1] + outs[2], outs[1], rng: &rng)
+        upConcat1 = UNetUp(feats[0] + outs[1], outs[0], rng: &rng)
+        finalConv = Conv2d(outs[0], numClasses, kernelSize: 1, rng: &rng)
     }
 
     /// The smallest image side: four 2×2 poolings must leave at least one pixel.
     public static let minimumInputSide = 16
 
     /// Logits N×classes×H×W for an image batch N×in_channels×H×W, sides of at least 16.
-    public func forward(_ x: Tensor) -> Tensor {
-        inputShape = x.shape
+    public func forward(_ x: Tensor) -> SegmentationOutput {
         let f = vgg.forward(x, taps: vgg.stageOutputIndices)
-        var y = up_concat4.forward(skip: f[3], f[4])
-        y = up_concat3.forward(skip: f[2], y)
-        y = up_concat2.forward(skip: f[1], y)
-        y = up_concat1.forward(skip: f[0], y)
-        return `final`.forward(y)
-    }
-
-    /// Each skip map's gradient goes back into the trunk, which walks back only as far as it
-    /// learns: with a frozen `vgg` no encoder gradient is computed at all, and the returned
-    /// image gradient is zero.
-    public func backward(_ dy: Tensor) -> Tensor {
-        let d = `final`.backward(dy)
-        let (d1, s1) = up_concat1.backward(d)
-        let (d2, s2) = up_concat2.backward(d1)
-        let (d3, s3) = up_concat3.backward(d2)
-        let (d5, s4) = up_concat4.backward(d3)
-        return vgg.backward(tapGradients: [s1, s2, s3, s4, d5]) ?? Tensor(shape: inputShape, layout: .nhwc)
+        var y = upConcat4(skip: f[3], f[4])
+        y = upConcat3(skip: f[2], y)
+        y = upConcat2(skip: f[1], y)
+        y = upConcat1(skip: f[0], y)
+        return SegmentationOutput(out: finalConv(y))
     }
 
     /// Parameter groups: the trunk (`encoder`, also `backbone`; the recipe's `freeze_backbone`
@@ -86,10 +74,7 @@ public final class UNetUp: Module {
     public let conv1: Conv2d
     public let conv2: Conv2d
     let up = Upsample(scaleFactor: 2, alignCorners: true)
-    // The recipe applies one `relu` module twice; two instances here, since each keeps its output.
-    let relu1 = ReLU(inplace: true)
-    let relu2 = ReLU(inplace: true)
-    private var join = SkipJoin()
+    let relu = ReLU(inplace: true)
 
     public init(_ inChannels: Int, _ outChannels: Int, rng: inout SeededRandom) {
         conv1 = Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, rng: &rng)
@@ -98,17 +83,8 @@ public final class UNetUp: Module {
 
     /// `skip` is the encoder map at this stage's size (`inputs1` in the recipe), `x` the deeper
     /// map at half that size, floored (`inputs2`).
-    public func forward(skip: Tensor, _ x: Tensor) -> Tensor {
-        var y = conv1.forward(join.forward(skip: skip, upsampled: up.forward(x), training: training))
-        y = relu1.forward(y)
-        return relu2.forward(conv2.forward(y))
+    public func callAsFunction(skip: Tensor, _ x: Tensor) -> Tensor {
+        let y = relu(conv1(joinSkip(skip, upsampled: up(x))))
+        return relu(conv2(y))
     }
-
-    /// Returns (gradient for the deeper input `x`, gradient for the skip map).
-    public func backward(_ dy: Tensor) -> (input: Tensor, skip: Tensor) {
-        let (du, dskip) = join.backward(conv1.backward(relu1.backward(conv2.backward(relu2.backward(dy)))))
-        return (up.backward(du), dskip)
-    }
-
-    public override func clearCache() { join.clear() }
 }

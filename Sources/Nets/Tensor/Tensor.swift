@@ -21,6 +21,9 @@ public final class Tensor: @unchecked Sendable {
     public let layout: Layout
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
+    /// The recorded op that produced this tensor on the recording `Tape`, through which its
+    /// gradient flows; nil for a tensor that needs no gradient.
+    var node: TapeNode?
 
     /// A zero-filled tensor.
     public convenience init(shape: [Int], layout: Layout = .plain) {
