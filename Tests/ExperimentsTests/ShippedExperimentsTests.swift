@@ -46,6 +46,28 @@ final class ShippedExperimentsTests: XCTestCase {
         }
     }
 
+    /// Validation builds each model's skeleton instead of the model: it must have the model's
+    /// keys, groups and minimum input side, for every model the shipped experiments name.
+    func testModelSkeletonsHaveTheModelsNamesGroupsAndMinimumSide() throws {
+        let dir = packageRoot + "/experiments"
+        var seen: Set<String> = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir).filter({ $0.hasSuffix(".yaml") }).sorted() {
+            let experiment = try Experiment.load(dir + "/" + file, options: ConfigOptions(checkPaths: false))
+            for run in experiment.runs where seen.insert("\(run.config.model)|\(run.config.data.numClasses)").inserted {
+                let full = try ModelFactory.makeModel(run.config, at: run.locations)
+                let skeleton = try ModelFactory.makeModel(run.config, at: run.locations, skeleton: true)
+                let name = "\(file) \(run.id)"
+                let (keys, expected) = (skeleton.namedParameters().map(\.0), full.namedParameters().map(\.0))
+                XCTAssertTrue(keys == expected, "\(name): skeleton keys differ, first at "
+                              + "\(zip(keys, expected).first { $0 != $1 } ?? (keys.last ?? "", expected.last ?? ""))")
+                XCTAssertEqual(skeleton.groups, full.groups, name)
+                XCTAssertEqual(skeleton.minimumInputSide, full.minimumInputSide, name)
+                XCTAssertLessThanOrEqual(skeleton.parameterCount, min(full.parameterCount, 100_000), name)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(seen.count, 8, "\(seen)")
+    }
+
     func testShippedAblationsExpandAsDocumented() throws {
         let dir = packageRoot + "/experiments/"
         let options = ConfigOptions(checkPaths: false)

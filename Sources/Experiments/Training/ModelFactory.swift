@@ -6,34 +6,47 @@ public enum ModelFactory {
     /// The model of `config`, initialised from `config.seed` (the same weights a run starts
     /// from, before any checkpoint is loaded). Throws, at the config line, for a combination
     /// this version cannot build.
-    public static func makeModel(_ config: ExperimentConfig, at: ConfigLocations) throws -> any SegmentationModel {
+    ///
+    /// A `skeleton` has the same structure, parameter keys, groups and minimum input side at
+    /// the narrowest widths the structure allows (a few kilobytes): what validating a run
+    /// needs, without allocating and initialising the real network.
+    public static func makeModel(_ config: ExperimentConfig, at: ConfigLocations,
+                                 skeleton: Bool = false) throws -> any SegmentationModel {
         var rng = SeededRandom(seed: UInt64(truncatingIfNeeded: config.seed))
         let m = config.model
         let classes = config.data.numClasses
+        // Narrow widths with the structure's choices intact: the heads divide the backbone's
+        // channels by 4, and widths that grow stage to stage keep every shortcut convolution.
+        let resnetWidths = skeleton ? [4, 8, 12, 16] : [64, 128, 256, 512]
+        let vggDivisor = skeleton ? 64 : 1
         switch m.name {
         case .unet:
             switch m.encoder {
             case .plain:
-                return UNet(inChannels: m.inChannels, numClasses: classes, baseChannels: m.baseC,
+                return UNet(inChannels: m.inChannels, numClasses: classes, baseChannels: skeleton ? 1 : m.baseC,
                             bilinear: m.upsample == .bilinear, rng: &rng)
             case .vgg16, .vgg16_bn:
-                return VGGUNet(inChannels: m.inChannels, numClasses: classes, batchNorm: m.encoder == .vgg16_bn, rng: &rng)
+                return VGGUNet(inChannels: m.inChannels, numClasses: classes, batchNorm: m.encoder == .vgg16_bn,
+                               widthDivisor: vggDivisor, rng: &rng)
             case .resnet50:
-                return ResNetUNet(inChannels: m.inChannels, numClasses: classes, rng: &rng)
+                return ResNetUNet(inChannels: m.inChannels, numClasses: classes, widths: resnetWidths, rng: &rng)
             }
         case .fcn:
             if m.isClassicFCN {
                 let variant: ClassicFCN.Variant = m.variant == .fcn8s ? .fcn8s : m.variant == .fcn16s ? .fcn16s : .fcn32s
                 return ClassicFCN(inChannels: m.inChannels, numClasses: classes, variant: variant,
-                                  upsampling: m.upsample == .bilinear ? .bilinear : .learned, fcChannels: m.fcChannels,
-                                  batchNorm: m.backbone == .vgg16_bn, rng: &rng)
+                                  upsampling: m.upsample == .bilinear ? .bilinear : .learned,
+                                  fcChannels: skeleton ? 1 : m.fcChannels, batchNorm: m.backbone == .vgg16_bn,
+                                  widthDivisor: vggDivisor, rng: &rng)
             }
             return FCN(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
-                       outputStride: m.outputStride == 16 ? .os16 : .os8, inChannels: m.inChannels, rng: &rng)
+                       outputStride: m.outputStride == 16 ? .os16 : .os8, inChannels: m.inChannels,
+                       widths: resnetWidths, rng: &rng)
         case .deeplabv3:
             return DeepLabV3(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
                              outputStride: m.outputStride == 16 ? .os16 : .os8, atrousRates: m.asppRates,
-                             inChannels: m.inChannels, rng: &rng)
+                             asppChannels: skeleton ? 1 : 256, inChannels: m.inChannels, widths: resnetWidths,
+                             rng: &rng)
         }
     }
 

@@ -6,7 +6,9 @@ import Nets
 ///
 /// Building checks what only becomes checkable here (a freeze name that matches no
 /// parameter, a model family not implemented yet) and reports it at the config line
-/// that caused it, before any training starts.
+/// that caused it, before any training starts. Validation builds with `skeleton`: the model's
+/// structure at its narrowest widths (`ModelFactory.makeModel(_:at:skeleton:)`), so that
+/// checking every run of a sweep allocates no network.
 struct RunSetup {
     let model: any SegmentationModel
     let loss: SegmentationLoss
@@ -20,11 +22,11 @@ struct RunSetup {
     /// The parameter-key prefixes each stage freezes.
     let frozenPrefixes: [[String]]
 
-    init(_ run: RunSpec) throws {
+    init(_ run: RunSpec, skeleton: Bool = false) throws {
         let config = run.config
         let at = run.locations
 
-        let net = try ModelFactory.makeModel(config, at: at)
+        let net = try ModelFactory.makeModel(config, at: at, skeleton: skeleton)
         model = net
 
         let ignore = Int32(config.data.ignoreIndex)

@@ -52,14 +52,14 @@ public final class SweepRunner {
     /// names, schedules), for every selected run, before anything trains.
     public func validate() throws(ConfigErrors) {
         var errors: [ConfigError] = []
-        // Building a run allocates its model; runs that differ only in what the build does not
-        // check (seed, learning rate, loss weights) share one build.
+        // Runs that differ only in what the build does not check (seed, learning rate, loss
+        // weights) share one build.
         var built: Set<String> = []
         for run in selectedRuns {
             let c = run.config
             guard built.insert("\(c.model)|\(c.data)|\(c.stages)|\(c.schedule)|\(c.optimizer.name)").inserted else { continue }
             do {
-                minimumSides["\(c.model)"] = try RunSetup(run).model.minimumInputSide
+                minimumSides["\(c.model)"] = try RunSetup(run, skeleton: true).model.minimumInputSide
             } catch let error as ConfigError {
                 var e = error
                 if experiment.runs.count > 1 { e.message = "run \(run.id): " + e.message }
