@@ -69,7 +69,7 @@ enum GradCheck {
     }
 
     /// A recorded forward of `model` on `x`, then backward with each output as its own gradient
-    /// (L = ½‖out‖² + ½‖aux‖²): the outputs and the input gradient (nil when nothing reached it,
+    /// (L = ½ Σ‖output‖² over the main, deep-supervision and aux logits): the outputs and the input gradient (nil when nothing reached it,
     /// or when the input is not `watched`, as in training, where frozen layers then record nothing).
     @discardableResult
     static func backwardThrough(_ model: any SegmentationModel, _ x: Tensor,
@@ -77,7 +77,8 @@ enum GradCheck {
         let tape = Tape()
         if watched { tape.watch(x) }
         let output = tape.record { model(x) }
-        tape.backward([(output.out, output.out.copy())] + (output.aux.map { [($0, $0.copy())] } ?? []))
+        let outputs = [output.out] + output.deepSupervision + (output.aux.map { [$0] } ?? [])
+        tape.backward(outputs.map { ($0, $0) })
         return (output, tape.gradient(of: x))
     }
 

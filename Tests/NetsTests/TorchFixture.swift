@@ -2,8 +2,9 @@ import XCTest
 @testable import Nets
 
 /// Checks a model against a fixture of tools/fixtures/segmentation_heads.py (or resnet_blocks.py):
-/// state dict, eval and train logits (Dropout off), one cross-entropy step's gradients (plus the
-/// auxiliary head's loss ×0.5 for FCN/DeepLab models) and BatchNorm statistics after it.
+/// state dict, eval and train logits (Dropout off), one cross-entropy step's gradients (the mean
+/// over UNet++'s deep-supervision heads, plus the auxiliary head's loss ×0.5 for FCN/DeepLab
+/// models) and BatchNorm statistics after it.
 ///
 /// The expected values are float64 results; tolerances are a few times PyTorch's own float32
 /// distance from them, which the script prints. Logits are compared absolutely (they are O(1)),
@@ -77,6 +78,19 @@ struct TorchFixture {
         let target = LabelMap(n: logits.n, h: logits.h, w: logits.w, values: targetTensor.array.map { Int32($0) })
         var (loss, dlogits) = try CrossEntropyLoss()(logits, target)
         var seeds = [(output: logits, gradient: dlogits)]
+        if !output.deepSupervision.isEmpty {
+            // UNet++: the mean of every head's loss.
+            for (k, head) in output.deepSupervision.enumerated() {
+                XCTAssertLessThan(TorchFixture.maxAbs(head.converted(to: .plain), try get("deep_train.\(k + 1)")),
+                                  trainTolerance, "\(name) head \(k + 1) logits", file: file, line: line)
+                let (headLoss, dhead) = try CrossEntropyLoss()(head, target)
+                loss += headLoss
+                seeds.append((head, dhead))
+            }
+            let scale = 1 / Float(seeds.count)
+            loss *= scale
+            seeds.forEach { $0.gradient.scale(scale) }
+        }
         if let aux = output.aux {
             XCTAssertLessThan(TorchFixture.maxAbs(aux.converted(to: .plain), try get("aux_train")), trainTolerance,
                               "\(name) aux logits", file: file, line: line)

@@ -2,8 +2,9 @@ import Foundation
 import Nets
 
 /// One optimizer step of a segmentation model, the same for the trainer and `runexp bench`:
-/// forward, the loss of the main output plus `auxWeight` times the loss of the auxiliary head
-/// (torchvision's `losses['out'] + 0.5 * losses['aux']`), backward, optimizer update.
+/// forward, the loss of the main output (averaged with the deep-supervision heads' when the
+/// model has them) plus `auxWeight` times the loss of the auxiliary head (torchvision's
+/// `losses['out'] + 0.5 * losses['aux']`), backward, optimizer update.
 ///
 /// A step whose loss is not finite stops before backward, so a diverged run's weights stay
 /// those of its last good step.
@@ -46,6 +47,18 @@ public final class TrainingStep {
         lap(0)
         var value = try loss(output.out, labels)
         var seeds = [(output: output.out, gradient: value.gradient)]
+        if !output.deepSupervision.isEmpty {
+            // UNet++'s deep supervision: the mean of every head's loss (the logged terms stay the main head's).
+            let scale = 1 / Float(output.deepSupervision.count + 1)
+            var total = value.total
+            for head in output.deepSupervision {
+                let headValue = try loss(head, labels)
+                seeds.append((head, headValue.gradient))
+                total += headValue.total
+            }
+            for seed in seeds { seed.gradient.scale(scale) }
+            value.total = total * scale
+        }
         if let aux = output.aux {
             let auxValue = try loss(aux, labels)
             auxValue.gradient.scale(auxWeight)

@@ -39,8 +39,9 @@ public final class BatchNorm2d: Module, Layer {
         let stats = global ? (runningMean.value, runningVar.value) : nil
         let (weight, bias) = (weight, bias)
         let op = Tape.op(inputs: [x], learning: weight.needsGrad || bias.needsGrad)
+        // A recorded forward needs the fused ReLU's workspace, in eval mode too.
         let (y, mean, variance, workspace) = BatchNormKernel.forward(x, scale: weight.value, shift: bias.value, s,
-                                                                     stats: stats, training: training)
+                                                                     stats: stats, training: training || op != nil)
         if training && !global { updateRunningStatistics(mean: mean, variance: variance, count: x.n * x.h * x.w) }
         op?.record(y) { dy in
             let (dx, dscale, dshift) = BatchNormKernel.backward(dy, x: x, scale: weight.value, shift: bias.value,

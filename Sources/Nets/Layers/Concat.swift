@@ -45,10 +45,10 @@ public func splitChannels(_ dy: Tensor, sizes: [Int]) -> [Tensor] {
     return outs
 }
 
-/// Where a UNet decoder stage meets its skip connection: the upsampled map is padded (or
-/// cropped) to the skip's size (`ZeroPad2d.matching`) and `[skip, upsampled]` concatenated,
-/// as every UNet variant does.
-func joinSkip(_ skip: Tensor, upsampled: Tensor) -> Tensor {
-    let u = ZeroPad2d.matching(height: upsampled.h, width: upsampled.w, to: skip)?.forward(upsampled) ?? upsampled
-    return concatChannels([skip, u])
+/// Where a UNet decoder stage meets its skip connections: the upsampled map is padded (or
+/// cropped) to the skips' size (`ZeroPad2d.matching`) and `[skips..., upsampled]` concatenated,
+/// as every UNet variant does (UNet++ joins several skips of one level).
+func joinSkips(_ skips: [Tensor], upsampled: Tensor) -> Tensor {
+    let u = ZeroPad2d.matching(height: upsampled.h, width: upsampled.w, to: skips[0])?.forward(upsampled) ?? upsampled
+    return concatChannels(skips + [u])
 }

@@ -1,14 +1,17 @@
 /// What a segmentation model returns, like torchvision's `{"out": ..., "aux": ...}`: the main
-/// logits N×classes×H×W and, from models with an auxiliary head (torchvision's FCN and
-/// DeepLabV3 `aux_classifier`) in training mode, that head's logits at the same size, which
-/// the trainer adds to the loss with their own weight.
+/// logits N×classes×H×W and, in training mode, the logits of the extra heads the loss sees, all
+/// at the input's size: an auxiliary head's (torchvision's FCN and DeepLabV3 `aux_classifier`),
+/// added with its own weight, and the earlier deep-supervision heads (UNet++), whose losses
+/// are averaged with the main one's.
 public struct SegmentationOutput {
     public let out: Tensor
     public let aux: Tensor?
+    public let deepSupervision: [Tensor]
 
-    public init(out: Tensor, aux: Tensor? = nil) {
+    public init(out: Tensor, aux: Tensor? = nil, deepSupervision: [Tensor] = []) {
         self.out = out
         self.aux = aux
+        self.deepSupervision = deepSupervision
     }
 }
 
