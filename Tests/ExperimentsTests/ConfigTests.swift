@@ -131,6 +131,9 @@ final class ConfigTests: XCTestCase {
                        ["--set model.upsample=transposed: model fcn does not use model.upsample, so this --set changes nothing"])
         XCTAssertEqual(configErrors("model: {encoder: vgg16}\n", overrides: ["model.base_c=8"]),
                        ["--set model.base_c=8: a UNet with encoder vgg16 does not use model.base_c, so this --set changes nothing"])
+        // A one-epoch run drops the default warmup, so its factor does not apply either.
+        XCTAssertEqual(configErrors("schedule: {epochs: 1}\n", overrides: ["schedule.warmup.factor=0.1"]),
+                       ["--set schedule.warmup.factor=0.1: this config does not use schedule.warmup.factor, so this --set changes nothing"])
         // A key used by only some runs of a zip (warmup shape with and without warmup) is fine.
         XCTAssertEqual(configErrors("sweep:\n  zip:\n    - schedule.warmup.shape: [linear, cosine]\n"
                                     + "      schedule.warmup.epochs: [0, 5]\n"), [])

@@ -1,6 +1,7 @@
-/// The keys a config may hold, in the order the canonical `config.yaml` writes them.
-/// It is the one list both the section readers (unknown-key errors) and the `--set` and
-/// sweep paths (path errors) check against; readers trap if they read a key missing here.
+/// The shape of the keys a config may hold, in the order the canonical `config.yaml` writes
+/// them. It is derived from the sections' key tables (`ConfigKey`) and is what the section
+/// readers (unknown-key errors) and the `--set` and sweep paths (path errors) check
+/// against; readers trap if they read a key missing here.
 indirect enum ConfigSchema: Sendable {
     /// A value: scalar, list or free-form mapping (such as `data.label_map`).
     case value
@@ -9,40 +10,7 @@ indirect enum ConfigSchema: Sendable {
     /// A list of entries of one shape, addressed by index in paths (`stages.0.lr`).
     case list(ConfigSchema)
 
-    static let root: ConfigSchema = .section([
-        ("name", .value), ("base", .value), ("seed", .value), ("threads", .value),
-        ("data", .section([
-            ("dataset", .value), ("root", .value), ("num_classes", .value), ("ignore_index", .value),
-            ("crop", .value), ("mean", .value), ("std", .value), ("scale", .value),
-            ("hflip", .value), ("vflip", .value), ("val_fraction", .value), ("label_map", .value), ("palette", .value),
-            ("synthetic", .section([
-                ("size", .value), ("count", .value), ("val_count", .value),
-                ("vessel_density", .value), ("noise", .value), ("lesions", .value),
-            ])),
-        ])),
-        ("model", .section([
-            ("name", .value), ("in_channels", .value), ("encoder", .value), ("base_c", .value), ("upsample", .value),
-            ("backbone", .value), ("variant", .value), ("fc_channels", .value), ("output_stride", .value),
-            ("aux", .value), ("aspp_rates", .value), ("pretrained", .value),
-        ])),
-        ("loss", .section([
-            ("ce", .value), ("dice", .value), ("focal", .value), ("focal_gamma", .value),
-            ("focal_alpha", .value), ("class_weights", .value), ("aux", .value),
-        ])),
-        ("optimizer", .section([
-            ("name", .value), ("lr", .value), ("momentum", .value), ("nesterov", .value),
-            ("weight_decay", .value), ("betas", .value), ("eps", .value),
-        ])),
-        ("schedule", .section([
-            ("epochs", .value), ("batch_size", .value),
-            ("warmup", .section([("epochs", .value), ("factor", .value), ("shape", .value)])),
-            ("decay", .value), ("power", .value), ("min_lr", .value), ("milestones", .value), ("gamma", .value),
-        ])),
-        ("stages", .list(.section([("epochs", .value), ("freeze", .value), ("batch_size", .value), ("lr", .value)]))),
-        ("init", .section([("checkpoint", .value), ("strict", .value)])),
-        ("eval", .section([("every", .value), ("metric", .value), ("save_best", .value)])),
-        ("sweep", .value),
-    ])
+    static let root: ConfigSchema = ExperimentConfig.schema
 
     /// The keys of a section, in order (empty for values and lists).
     var keys: [String] {

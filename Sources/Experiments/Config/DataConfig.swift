@@ -72,59 +72,40 @@ public struct DataConfig: Equatable, Sendable {
     public init() {}
 }
 
-extension DataConfig {
-    init(_ r: SectionReader) {
-        self.init()
-        dataset = r.choice("dataset", dataset)
+extension DataConfig: ConfigSection {
+    static let keys: [ConfigKey<DataConfig>] = [
+        .value("dataset", \.dataset),
         // Synthetic data has no folder: its root is ignored and stays at the default, so
         // the resolved config (which leaves it out) reads back equal.
-        if dataset != .synthetic { root = r.string("root", root) }
-        numClasses = r.int("num_classes", numClasses)
-        r.check("num_classes", numClasses >= 2, "must be at least 2 (background and one class)")
-        ignoreIndex = r.int("ignore_index", ignoreIndex)
-        r.check("ignore_index", ignoreIndex >= 0, "must be >= 0")
-        r.check("ignore_index", ignoreIndex < 0 || ignoreIndex >= numClasses,
-                "must not be a class id (data.num_classes is \(numClasses))")
-        if r.has("crop") { crop = r.optional("crop") { readCrop(r, $0, $1) } }
-        mean = r.doubles("mean", mean)
-        std = r.doubles("std", std)
-        r.check("std", std.allSatisfy { $0 > 0 }, "values must be > 0")
-        if r.has("scale") {
-            scale = r.optional("scale") { key, node in
-                guard let v = r.doubles(key, node) else { return nil }
-                guard v.count == 2, v[0] > 0, v[0] <= v[1] else {
-                    r.check(key, false, "must be [min, max] with 0 < min <= max")
-                    return nil
-                }
-                return v[0]...v[1]
-            }
-        }
-        hflip = r.double("hflip", hflip)
-        r.check("hflip", (0...1).contains(hflip), "is a probability and must be in [0, 1]")
-        vflip = r.double("vflip", vflip)
-        r.check("vflip", (0...1).contains(vflip), "is a probability and must be in [0, 1]")
-        valFraction = r.optional("val_fraction") { r.double($0, $1) }
-        if let f = valFraction { r.check("val_fraction", f > 0 && f < 1, "must be in (0, 1)") }
-        labelMap = r.optional("label_map") { readLabelMap(r, $0, $1) }
-        palette = r.optional("palette") { key, node in r.list(key, node) { r.ints($0, $1) } }
-        if let palette {
+        .value("root", \.root, when: { $0.dataset != .synthetic }),
+        .value("num_classes", \.numClasses, check: { [($0.numClasses >= 2, "must be at least 2 (background and one class)")] }),
+        .value("ignore_index", \.ignoreIndex, check: { d in [
+            (d.ignoreIndex >= 0, "must be >= 0"),
+            (d.ignoreIndex < 0 || d.ignoreIndex >= d.numClasses, "must not be a class id (data.num_classes is \(d.numClasses))"),
+        ] }),
+        .value("crop", \.crop),
+        .value("mean", \.mean),
+        .value("std", \.std, check: { [($0.std.allSatisfy { $0 > 0 }, "values must be > 0")] }),
+        .value("scale", \.scale),
+        .value("hflip", \.hflip, check: { [((0...1).contains($0.hflip), "is a probability and must be in [0, 1]")] }),
+        .value("vflip", \.vflip, check: { [((0...1).contains($0.vflip), "is a probability and must be in [0, 1]")] }),
+        .value("val_fraction", \.valFraction, check: { [($0.valFraction.map { $0 > 0 && $0 < 1 } ?? true, "must be in (0, 1)")] }),
+        // null clears the map (`.some(nil)`); nil, after an error, keeps the default.
+        .value("label_map", \.labelMap,
+               reading: { r, key, node, data in node.isNull ? .some(nil) : data.readLabelMap(r, key, node).map { .some($0) } },
+               writing: { labels in
+                   labels.map { m in "{" + m.keys.sorted().map { "\($0): \(m[$0]!)" }.joined(separator: ", ") + "}" } ?? "null"
+               }),
+        // Written only when set, so configs without one keep their hash.
+        .value("palette", \.palette, check: { d in
+            guard let palette = d.palette else { return [] }
             let colours = palette.allSatisfy { $0.count == 3 && $0.allSatisfy { (0...255).contains($0) } }
-            r.check("palette", palette.count == numClasses && colours,
-                    "must give one [r, g, b] colour (0-255) per class (data.num_classes is \(numClasses))")
-            r.check("palette", Set(palette).count == palette.count, "must give each class its own colour")
-        }
-        if dataset == .synthetic { synthetic = SyntheticDataConfig(r.section("synthetic")) }
-    }
-
-    private func readCrop(_ r: SectionReader, _ key: String, _ node: YAMLNode) -> CropSize? {
-        let sides: [Int]? = node.sequence != nil ? r.ints(key, node) : r.int(key, node).map { [$0, $0] }
-        guard let sides else { return nil }
-        guard sides.count == 2, sides.allSatisfy({ $0 >= 1 }) else {
-            r.check(key, false, "must be a size >= 1 or [height, width]")
-            return nil
-        }
-        return CropSize(height: sides[0], width: sides[1])
-    }
+            return [(palette.count == d.numClasses && colours,
+                     "must give one [r, g, b] colour (0-255) per class (data.num_classes is \(d.numClasses))"),
+                    (Set(palette).count == palette.count, "must give each class its own colour")]
+        }, writing: { $0?.yamlText }),
+        .section("synthetic", \.synthetic, when: { $0.dataset == .synthetic }, defaults: SyntheticDataConfig()),
+    ]
 
     private func readLabelMap(_ r: SectionReader, _ key: String, _ node: YAMLNode) -> [Int: Int]? {
         guard let entries = node.mapping else { return r.typeError(key, node, "a mapping of stored value to class id, like {255: 1}") }
@@ -142,50 +123,44 @@ extension DataConfig {
         }
         return map
     }
-
-    func render(into w: inout YAMLWriter) {
-        w.field("dataset", dataset.rawValue)
-        if dataset != .synthetic { w.field("root", yamlString(root)) }
-        w.field("num_classes", "\(numClasses)")
-        w.field("ignore_index", "\(ignoreIndex)")
-        w.field("crop", crop.map { yamlFlow(["\($0.height)", "\($0.width)"]) } ?? "null")
-        w.field("mean", yamlFlow(mean.map(yamlNumber)))
-        w.field("std", yamlFlow(std.map(yamlNumber)))
-        w.field("scale", scale.map { yamlFlow([yamlNumber($0.lowerBound), yamlNumber($0.upperBound)]) } ?? "null")
-        w.field("hflip", yamlNumber(hflip))
-        w.field("vflip", yamlNumber(vflip))
-        w.field("val_fraction", valFraction.map(yamlNumber) ?? "null")
-        w.field("label_map", labelMap.map { map in
-            "{" + map.keys.sorted().map { "\($0): \(map[$0]!)" }.joined(separator: ", ") + "}"
-        } ?? "null")
-        // Written only when set, so configs without one keep their hash.
-        if let palette { w.field("palette", yamlFlow(palette.map { yamlFlow($0.map(String.init)) })) }
-        if let synthetic { w.section("synthetic") { synthetic.render(into: &$0) } }
-    }
 }
 
-extension SyntheticDataConfig {
-    init(_ r: SectionReader) {
-        self.init()
-        size = r.int("size", size)
-        r.check("size", (64...4096).contains(size), "must be in 64...4096")
-        count = r.int("count", count)
-        r.check("count", count >= 1, "must be >= 1")
-        valCount = r.int("val_count", valCount)
-        r.check("val_count", valCount >= 1, "must be >= 1")
-        vesselDensity = r.double("vessel_density", vesselDensity)
-        r.check("vessel_density", vesselDensity > 0, "must be > 0")
-        noise = r.double("noise", noise)
-        r.check("noise", noise >= 0, "must be >= 0")
-        lesions = r.bool("lesions", lesions)
+/// `crop: 480` is 480×480; `crop: [h, w]` otherwise. Written as `[h, w]`.
+extension CropSize: ConfigValue {
+    static func read(_ r: SectionReader, _ key: String, _ node: YAMLNode) -> CropSize? {
+        let sides: [Int]? = node.sequence != nil ? r.ints(key, node) : r.int(key, node).map { [$0, $0] }
+        guard let sides else { return nil }
+        guard sides.count == 2, sides.allSatisfy({ $0 >= 1 }) else {
+            r.check(key, false, "must be a size >= 1 or [height, width]")
+            return nil
+        }
+        return CropSize(height: sides[0], width: sides[1])
     }
 
-    func render(into w: inout YAMLWriter) {
-        w.field("size", "\(size)")
-        w.field("count", "\(count)")
-        w.field("val_count", "\(valCount)")
-        w.field("vessel_density", yamlNumber(vesselDensity))
-        w.field("noise", yamlNumber(noise))
-        w.field("lesions", "\(lesions)")
+    var yamlText: String { yamlFlow(["\(height)", "\(width)"]) }
+}
+
+/// The random-resize range `data.scale`, written `[min, max]`.
+extension ClosedRange: ConfigValue where Bound == Double {
+    static func read(_ r: SectionReader, _ key: String, _ node: YAMLNode) -> ClosedRange<Double>? {
+        guard let v = r.doubles(key, node) else { return nil }
+        guard v.count == 2, v[0] > 0, v[0] <= v[1] else {
+            r.check(key, false, "must be [min, max] with 0 < min <= max")
+            return nil
+        }
+        return v[0]...v[1]
     }
+
+    var yamlText: String { yamlFlow([yamlNumber(lowerBound), yamlNumber(upperBound)]) }
+}
+
+extension SyntheticDataConfig: ConfigSection {
+    static let keys: [ConfigKey<SyntheticDataConfig>] = [
+        .value("size", \.size, check: { [((64...4096).contains($0.size), "must be in 64...4096")] }),
+        .value("count", \.count, check: { [($0.count >= 1, "must be >= 1")] }),
+        .value("val_count", \.valCount, check: { [($0.valCount >= 1, "must be >= 1")] }),
+        .value("vessel_density", \.vesselDensity, check: { [($0.vesselDensity > 0, "must be > 0")] }),
+        .value("noise", \.noise, check: { [($0.noise >= 0, "must be >= 0")] }),
+        .value("lesions", \.lesions),
+    ]
 }

@@ -19,18 +19,10 @@ public struct EvalConfig: Equatable, Sendable {
     public init() {}
 }
 
-extension EvalConfig {
-    init(_ r: SectionReader) {
-        self.init()
-        every = r.int("every", every)
-        r.check("every", every >= 1, "must be >= 1")
-        metric = r.choice("metric", metric)
-        saveBest = r.bool("save_best", saveBest)
-    }
-
-    func render(into w: inout YAMLWriter) {
-        w.field("every", "\(every)")
-        w.field("metric", metric.rawValue)
-        w.field("save_best", "\(saveBest)")
-    }
+extension EvalConfig: ConfigSection {
+    static let keys: [ConfigKey<EvalConfig>] = [
+        .value("every", \.every, check: { [($0.every >= 1, "must be >= 1")] }),
+        .value("metric", \.metric),
+        .value("save_best", \.saveBest),
+    ]
 }

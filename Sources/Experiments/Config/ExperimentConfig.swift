@@ -21,28 +21,40 @@ public struct ExperimentConfig: Equatable, Sendable {
     /// A config with every default (the PyTorch DRIVE UNet recipe).
     public init(name: String) { self.name = name }
 
-    /// The canonical YAML of this config: every setting explicit, in schema order. It
-    /// parses back to an equal config with the same hash.
+    /// The canonical YAML of this config: every setting that applies, explicit, in the
+    /// order of the key tables. It parses back to an equal config with the same hash.
     public var yaml: String { render(includeThreads: true) }
 
     func render(includeThreads: Bool) -> String {
         var w = YAMLWriter()
-        w.field("name", yamlString(name))
-        w.field("seed", "\(seed)")
-        if includeThreads { w.field("threads", "\(threads)") }
-        w.section("data") { data.render(into: &$0) }
-        w.section("model") { model.render(into: &$0) }
-        w.section("loss") { loss.render(into: &$0) }
-        w.section("optimizer") { optimizer.render(into: &$0) }
-        w.section("schedule") { schedule.render(into: &$0) }
-        w.list("stages", stages) { $1.render(into: &$0) }
-        w.section("init") { initialization.render(into: &$0) }
-        w.section("eval") { eval.render(into: &$0) }
+        render(into: &w, omitting: includeThreads ? [] : ["threads"])
         return w.text
     }
 }
 
-extension ExperimentConfig {
+extension ExperimentConfig: ConfigSection {
+    static let keys: [ConfigKey<ExperimentConfig>] = [
+        .value("name", \.name, check: { [(isFolderName($0.name), "must be usable as a folder name (letters, digits, '_', '-', '.'; not starting with '.')")] }),
+        .readBeforeDecoding("base"),
+        .value("seed", \.seed, check: { [($0.seed >= 0, "must be >= 0")] }),
+        .value("threads", \.threads, check: { [($0.threads >= 0, "must be >= 0 (0 uses every core)")] }),
+        .section("data", \.data),
+        .section("model", \.model),
+        .section("loss", \.loss) { c, r in LossConfig(r, numClasses: c.data.numClasses) },
+        .section("optimizer", \.optimizer),
+        .section("schedule", \.schedule) { _, r in ScheduleConfig(r) },
+        .list("stages", \.stages) { c, r in c.readStages(r) },
+        .section("init", \.initialization),
+        .section("eval", \.eval),
+        .readBeforeDecoding("sweep"),
+    ]
+
+    /// Whether the setting at a dotted path (`model.base_c`, `stages.1.lr`) applies to this
+    /// config, so that changing it changes the config.
+    func applies(_ path: String) -> Bool {
+        applies(path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)[...])
+    }
+
     /// Reads and validates a merged tree (after `base:` and `--set`, with `sweep:` values
     /// substituted). Problems go to `diagnostics`; the config returned is only meaningful
     /// when none were added.
@@ -51,38 +63,9 @@ extension ExperimentConfig {
         let table = LocationTable(root: tree.location)
         let r = SectionReader(tree, path: "", schema: ConfigSchema.root, fallback: tree.location,
                               diagnostics: diagnostics, locations: table)
-        var c = ExperimentConfig(name: r.string("name", defaultName))
-        r.check("name", isFolderName(c.name), "must be usable as a folder name (letters, digits, '_', '-', '.'; not starting with '.')")
-        c.seed = r.int("seed", c.seed)
-        r.check("seed", c.seed >= 0, "must be >= 0")
-        c.threads = r.int("threads", c.threads)
-        r.check("threads", c.threads >= 0, "must be >= 0 (0 uses every core)")
-
+        var c = ExperimentConfig(name: defaultName)
+        c.readKeys(r)
         let dr = r.section("data"), mr = r.section("model")
-        c.data = DataConfig(dr)
-        c.model = ModelConfig(mr)
-        c.loss = LossConfig(r.section("loss"), numClasses: c.data.numClasses)
-        c.optimizer = OptimizerConfig(r.section("optimizer"))
-        let sr = r.section("schedule")
-        c.schedule = ScheduleConfig(sr)
-        let errorsBefore = diagnostics.errors.count
-        c.stages = StageConfig.readList(r.node("stages"), root: r, batchSize: c.schedule.batchSize, lr: c.optimizer.lr)
-        if !c.stages.isEmpty {
-            let total = c.stages.reduce(0) { $0 + $1.epochs }
-            if !sr.has("epochs") {
-                c.schedule.epochs = total
-            } else if total != c.schedule.epochs {
-                r.error("stages", "add up to \(total) epochs, but schedule.epochs is \(c.schedule.epochs) (line \(sr.location("epochs").line)); make them agree or drop schedule.epochs")
-            }
-        }
-        // Checks against the epoch count and lr only mean something once those are valid;
-        // otherwise they would repeat the same mistake as a second, confusing error.
-        if diagnostics.errors.count == errorsBefore && c.schedule.epochs >= 1 && c.optimizer.lr > 0 {
-            c.schedule.check(sr, lr: c.optimizer.lr)
-        }
-        c.initialization = InitConfig(r.section("init"))
-        c.eval = EvalConfig(r.section("eval"))
-
         for (key, values) in [("mean", c.data.mean), ("std", c.data.std)] where values.count != c.model.inChannels {
             if dr.has(key) {
                 dr.error(key, "has \(values.count) values but model.in_channels is \(c.model.inChannels)")
@@ -100,6 +83,27 @@ extension ExperimentConfig {
             c.initialization.checkpoint = paths.resolve(p, key: "checkpoint", in: r.section("init"), directory: false)
         }
         return (c, table.locations)
+    }
+
+    /// Reads `stages:`, which set `schedule.epochs` when it is not given, then the schedule
+    /// checks that need the final epoch count.
+    private mutating func readStages(_ r: SectionReader) {
+        let sr = r.section("schedule")
+        let errorsBefore = r.diagnostics.errors.count
+        stages = StageConfig.readList(r.node("stages"), root: r, batchSize: schedule.batchSize, lr: optimizer.lr)
+        if !stages.isEmpty {
+            let total = stages.reduce(0) { $0 + $1.epochs }
+            if !sr.has("epochs") {
+                schedule.epochs = total
+            } else if total != schedule.epochs {
+                r.error("stages", "add up to \(total) epochs, but schedule.epochs is \(schedule.epochs) (line \(sr.location("epochs").line)); make them agree or drop schedule.epochs")
+            }
+        }
+        // Checks against the epoch count and lr only mean something once those are valid;
+        // otherwise they would repeat the same mistake as a second, confusing error.
+        if r.diagnostics.errors.count == errorsBefore && schedule.epochs >= 1 && optimizer.lr > 0 {
+            schedule.check(sr, lr: optimizer.lr)
+        }
     }
 }
 

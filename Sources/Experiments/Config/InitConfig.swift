@@ -8,15 +8,9 @@ public struct InitConfig: Equatable, Sendable {
     public init() {}
 }
 
-extension InitConfig {
-    init(_ r: SectionReader) {
-        self.init()
-        checkpoint = r.optional("checkpoint") { r.string($0, $1) }
-        if checkpoint != nil { strict = r.bool("strict", strict) }
-    }
-
-    func render(into w: inout YAMLWriter) {
-        w.field("checkpoint", checkpoint.map(yamlString) ?? "null")
-        if checkpoint != nil { w.field("strict", "\(strict)") }
-    }
+extension InitConfig: ConfigSection {
+    static let keys: [ConfigKey<InitConfig>] = [
+        .value("checkpoint", \.checkpoint),
+        .value("strict", \.strict, when: { $0.checkpoint != nil }),
+    ]
 }

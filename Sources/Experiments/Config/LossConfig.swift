@@ -20,21 +20,27 @@ public struct LossConfig: Equatable, Sendable {
     public init() {}
 }
 
-extension LossConfig {
+extension LossConfig: ConfigSection {
+    static let keys: [ConfigKey<LossConfig>] = [
+        .value("ce", \.ce, check: { [($0.ce >= 0, "is a weight and must be >= 0")] }),
+        .value("dice", \.dice, check: { [($0.dice >= 0, "is a weight and must be >= 0")] }),
+        .value("focal", \.focal, check: { [($0.focal >= 0, "is a weight and must be >= 0")] }),
+        .value("focal_gamma", \.focalGamma, when: { $0.usesFocal },
+               check: { [($0.focalGamma >= 0, "must be >= 0 when loss.focal > 0")] }),
+        .readByInit("focal_alpha", \.focalAlpha, when: { $0.usesFocal }),
+        .value("class_weights", \.classWeights),
+        .value("aux", \.aux, check: { [($0.aux >= 0, "is a weight and must be >= 0")] }),
+    ]
+
+    /// `numClasses` (`data.num_classes`) sizes `focal_alpha` and `class_weights`, and with
+    /// two classes the default weights are the recipe's [1, 2].
     init(_ r: SectionReader, numClasses: Int) {
         self.init()
-        ce = r.double("ce", ce)
-        dice = r.double("dice", dice)
-        focal = r.double("focal", focal)
-        r.check("ce", ce >= 0, "is a weight and must be >= 0")
-        r.check("dice", dice >= 0, "is a weight and must be >= 0")
-        r.check("focal", focal >= 0, "is a weight and must be >= 0")
+        readKeys(r)
         if ce == 0 && dice == 0 && focal == 0 {
             r.diagnostics.error("loss: every term has weight 0, so there is nothing to train; set loss.ce, loss.dice or loss.focal > 0", at: r.location)
         }
-        if focal > 0 {
-            focalGamma = r.double("focal_gamma", focalGamma)
-            r.check("focal_gamma", focalGamma >= 0, "must be >= 0 when loss.focal > 0")
+        if usesFocal {
             focalAlpha = r.optional("focal_alpha") { key, node in
                 if node.scalar != nil { return r.double(key, node).map { [Double](repeating: $0, count: numClasses) } }
                 return r.doubles(key, node)
@@ -44,28 +50,13 @@ extension LossConfig {
                 r.check("focal_alpha", a.allSatisfy { $0 >= 0 }, "values must be >= 0")
             }
         }
-        aux = r.double("aux", aux)
-        r.check("aux", aux >= 0, "is a weight and must be >= 0")
-        if r.has("class_weights") {
-            classWeights = r.optional("class_weights") { r.doubles($0, $1) }
-        } else if numClasses == 2 {
-            classWeights = [1, 2]
-        }
+        if !r.has("class_weights") && numClasses == 2 { classWeights = [1, 2] }
         if let w = classWeights, r.has("class_weights") {
             r.check("class_weights", w.count == numClasses, "needs one weight per class (data.num_classes is \(numClasses)), has \(w.count)")
             r.check("class_weights", w.allSatisfy { $0 >= 0 } && w.contains { $0 > 0 }, "must be >= 0 and not all 0")
         }
     }
 
-    func render(into w: inout YAMLWriter) {
-        w.field("ce", yamlNumber(ce))
-        w.field("dice", yamlNumber(dice))
-        w.field("focal", yamlNumber(focal))
-        if focal > 0 {
-            w.field("focal_gamma", yamlNumber(focalGamma))
-            w.field("focal_alpha", focalAlpha.map { yamlFlow($0.map(yamlNumber)) } ?? "null")
-        }
-        w.field("class_weights", classWeights.map { yamlFlow($0.map(yamlNumber)) } ?? "null")
-        w.field("aux", yamlNumber(aux))
-    }
+    /// The focal term's settings apply only when it has a weight.
+    private var usesFocal: Bool { focal > 0 }
 }

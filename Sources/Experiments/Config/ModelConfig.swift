@@ -17,6 +17,8 @@ public enum UNetEncoderName: String, ConfigChoice {
 /// The backbone of an FCN or DeepLabV3 (torchvision's names).
 public enum BackboneName: String, ConfigChoice {
     case resnet18, resnet34, resnet50, resnet101, vgg16, vgg16_bn
+
+    var isVGG: Bool { self == .vgg16 || self == .vgg16_bn }
 }
 
 /// The classic FCN's fusion depth (VGG16 backbones): 32s (no skip), 16s (+pool4), 8s (+pool3).
@@ -51,76 +53,40 @@ public struct ModelConfig: Equatable, Sendable {
     public init() {}
 
     /// True when the model is a classic FCN on a VGG16 backbone.
-    var isClassicFCN: Bool { name == .fcn && (backbone == .vgg16 || backbone == .vgg16_bn) }
+    var isClassicFCN: Bool { name == .fcn && backbone.isVGG }
 }
 
-extension ModelConfig {
+extension ModelConfig: ConfigSection {
     /// Settings of other families are ignored (so a base file's UNet settings do not block an
-    /// override to FCN) and left out of the resolved config.
-    init(_ r: SectionReader) {
-        self.init()
-        name = r.choice("name", name)
-        inChannels = r.int("in_channels", inChannels)
-        r.check("in_channels", inChannels >= 1, "must be >= 1")
-        switch name {
-        case .unet:
-            encoder = r.choice("encoder", encoder)
-            if encoder == .plain {
-                baseC = r.int("base_c", baseC)
-                r.check("base_c", baseC >= 1, "must be >= 1")
-                upsample = r.choice("upsample", upsample)
-            }
-        case .fcn, .deeplabv3:
-            backbone = r.choice("backbone", backbone)
-            if name == .deeplabv3 {
-                r.check("backbone", backbone != .vgg16 && backbone != .vgg16_bn,
-                        "must be a ResNet for deeplabv3 (resnet18, resnet34, resnet50 or resnet101)")
-            }
-            if isClassicFCN {
-                variant = r.choice("variant", variant)
-                upsample = r.choice("upsample", UpsampleMode.transposed)
-                fcChannels = r.int("fc_channels", fcChannels)
-                r.check("fc_channels", fcChannels >= 1, "must be >= 1")
-            } else {
-                outputStride = r.int("output_stride", outputStride)
-                r.check("output_stride", outputStride == 8 || outputStride == 16, "must be 8 or 16")
-                aux = r.bool("aux", aux)
-            }
-            if name == .deeplabv3 {
-                asppRates = r.optional("aspp_rates") { r.ints($0, $1) }
-                if let rates = asppRates {
-                    r.check("aspp_rates", rates.count == 3 && rates.allSatisfy { $0 >= 1 },
-                            "needs three rates >= 1, as [12, 24, 36]")
-                }
-            }
-        }
-        pretrained = r.optional("pretrained") { r.string($0, $1) }
-    }
+    /// override to FCN) and left out of the resolved config. `upsample` comes after
+    /// `variant`, where the classic FCN's config.yaml has it; a UNet's still has it right
+    /// after `base_c`, since the FCN keys between do not apply to a UNet.
+    static let keys: [ConfigKey<ModelConfig>] = [
+        .value("name", \.name),
+        .value("in_channels", \.inChannels, check: { [($0.inChannels >= 1, "must be >= 1")] }),
+        .value("encoder", \.encoder, when: { $0.name == .unet }),
+        .value("base_c", \.baseC, when: { $0.isPlainUNet }, check: { [($0.baseC >= 1, "must be >= 1")] }),
+        .value("backbone", \.backbone, when: { $0.hasBackbone }, check: { m in
+            [(m.name != .deeplabv3 || !m.backbone.isVGG, "must be a ResNet for deeplabv3 (resnet18, resnet34, resnet50 or resnet101)")]
+        }),
+        .value("variant", \.variant, when: { $0.isClassicFCN }),
+        // The classic FCN's default is the paper's learned (bilinear-initialised) deconvolutions.
+        .value("upsample", \.upsample, when: { $0.isPlainUNet || $0.isClassicFCN },
+               default: { $0.isClassicFCN ? .transposed : $0.upsample }),
+        .value("fc_channels", \.fcChannels, when: { $0.isClassicFCN }, check: { [($0.fcChannels >= 1, "must be >= 1")] }),
+        .value("output_stride", \.outputStride, when: { $0.hasResNetHead },
+               check: { [($0.outputStride == 8 || $0.outputStride == 16, "must be 8 or 16")] }),
+        .value("aux", \.aux, when: { $0.hasResNetHead }),
+        .value("aspp_rates", \.asppRates, when: { $0.name == .deeplabv3 }, check: { m in
+            [(m.asppRates.map { $0.count == 3 && $0.allSatisfy { $0 >= 1 } } ?? true, "needs three rates >= 1, as [12, 24, 36]")]
+        }),
+        .value("pretrained", \.pretrained),
+    ]
 
-    func render(into w: inout YAMLWriter) {
-        w.field("name", name.rawValue)
-        w.field("in_channels", "\(inChannels)")
-        switch name {
-        case .unet:
-            w.field("encoder", encoder.rawValue)
-            if encoder == .plain {
-                w.field("base_c", "\(baseC)")
-                w.field("upsample", upsample.rawValue)
-            }
-        case .fcn, .deeplabv3:
-            w.field("backbone", backbone.rawValue)
-            if isClassicFCN {
-                w.field("variant", variant.rawValue)
-                w.field("upsample", upsample.rawValue)
-                w.field("fc_channels", "\(fcChannels)")
-            } else {
-                w.field("output_stride", "\(outputStride)")
-                w.field("aux", aux ? "true" : "false")
-            }
-            if name == .deeplabv3 {
-                w.field("aspp_rates", asppRates.map { yamlFlow($0.map(String.init)) } ?? "null")
-            }
-        }
-        w.field("pretrained", pretrained.map(yamlString) ?? "null")
-    }
+    /// A UNet with its own encoder, sized by `base_c`.
+    private var isPlainUNet: Bool { name == .unet && encoder == .plain }
+    /// An FCN or DeepLabV3, which names its backbone.
+    private var hasBackbone: Bool { name == .fcn || name == .deeplabv3 }
+    /// An FCN or DeepLabV3 on a ResNet, which has an output stride and an auxiliary head.
+    private var hasResNetHead: Bool { hasBackbone && !isClassicFCN }
 }

@@ -19,40 +19,19 @@ public struct OptimizerConfig: Equatable, Sendable {
     public init() {}
 }
 
-extension OptimizerConfig {
-    init(_ r: SectionReader) {
-        self.init()
-        name = r.choice("name", name)
-        lr = r.double("lr", lr)
-        r.check("lr", lr > 0 && lr.isFinite, "must be > 0")
-        weightDecay = r.double("weight_decay", weightDecay)
-        r.check("weight_decay", weightDecay >= 0 && weightDecay.isFinite, "must be >= 0")
-        switch name {
-        case .sgd:
-            momentum = r.double("momentum", momentum)
-            r.check("momentum", momentum >= 0 && momentum < 1, "must be in [0, 1)")
-            nesterov = r.bool("nesterov", nesterov)
-            // PyTorch raises for this too: Nesterov's look-ahead needs momentum.
-            r.check("nesterov", !nesterov || momentum > 0, "needs optimizer.momentum > 0")
-        case .adam, .adamw:
-            betas = r.doubles("betas", betas)
-            r.check("betas", betas.count == 2 && betas.allSatisfy { $0 >= 0 && $0 < 1 }, "must be [beta1, beta2], each in [0, 1)")
-            eps = r.double("eps", eps)
-            r.check("eps", eps > 0, "must be > 0")
-        }
-    }
+extension OptimizerConfig: ConfigSection {
+    static let keys: [ConfigKey<OptimizerConfig>] = [
+        .value("name", \.name),
+        .value("lr", \.lr, check: { [($0.lr > 0 && $0.lr.isFinite, "must be > 0")] }),
+        .value("momentum", \.momentum, when: { $0.name == .sgd }, check: { [($0.momentum >= 0 && $0.momentum < 1, "must be in [0, 1)")] }),
+        // PyTorch raises for this too: Nesterov's look-ahead needs momentum.
+        .value("nesterov", \.nesterov, when: { $0.name == .sgd }, check: { [(!$0.nesterov || $0.momentum > 0, "needs optimizer.momentum > 0")] }),
+        .value("betas", \.betas, when: { $0.isAdam }, check: { o in
+            [(o.betas.count == 2 && o.betas.allSatisfy { $0 >= 0 && $0 < 1 }, "must be [beta1, beta2], each in [0, 1)")]
+        }),
+        .value("eps", \.eps, when: { $0.isAdam }, check: { [($0.eps > 0, "must be > 0")] }),
+        .value("weight_decay", \.weightDecay, check: { [($0.weightDecay >= 0 && $0.weightDecay.isFinite, "must be >= 0")] }),
+    ]
 
-    func render(into w: inout YAMLWriter) {
-        w.field("name", name.rawValue)
-        w.field("lr", yamlNumber(lr))
-        switch name {
-        case .sgd:
-            w.field("momentum", yamlNumber(momentum))
-            w.field("nesterov", "\(nesterov)")
-        case .adam, .adamw:
-            w.field("betas", yamlFlow(betas.map(yamlNumber)))
-            w.field("eps", yamlNumber(eps))
-        }
-        w.field("weight_decay", yamlNumber(weightDecay))
-    }
+    private var isAdam: Bool { name == .adam || name == .adamw }
 }

@@ -49,36 +49,25 @@ public struct ScheduleConfig: Equatable, Sendable {
     public init() {}
 }
 
-extension ScheduleConfig {
+extension ScheduleConfig: ConfigSection {
+    static let keys: [ConfigKey<ScheduleConfig>] = [
+        .value("epochs", \.epochs, check: { [($0.epochs >= 1, "must be >= 1")] }),
+        .value("batch_size", \.batchSize, check: { [($0.batchSize >= 1, "must be >= 1")] }),
+        .section("warmup", \.warmup),
+        .value("decay", \.decay),
+        .value("power", \.power, when: { $0.decay == .poly }, check: { [($0.power > 0, "must be > 0")] }),
+        .value("min_lr", \.minLr, when: { $0.decaysToMinLr }),
+        // null is an empty list: step decay that never drops.
+        .value("milestones", \.milestones, when: { $0.decay == .step },
+               reading: { r, key, node, _ in node.isNull ? nil : r.ints(key, node) }),
+        .value("gamma", \.gamma, when: { $0.decay == .step }, check: { [($0.gamma > 0 && $0.gamma <= 1, "must be in (0, 1]")] }),
+    ]
+
     init(_ r: SectionReader) {
         self.init()
-        epochs = r.int("epochs", epochs)
-        r.check("epochs", epochs >= 1, "must be >= 1")
-        batchSize = r.int("batch_size", batchSize)
-        r.check("batch_size", batchSize >= 1, "must be >= 1")
-        let w = r.section("warmup")
-        warmup.epochs = w.int("epochs", warmup.epochs)
-        w.check("epochs", warmup.epochs >= 0, "must be >= 0 (0 turns warmup off)")
-        if warmup.epochs > 0 {
-            warmup.factor = w.double("factor", warmup.factor)
-            w.check("factor", warmup.factor > 0 && warmup.factor <= 1, "is the starting fraction of lr and must be in (0, 1]")
-            warmup.shape = w.choice("shape", warmup.shape)
-        }
-        decay = r.choice("decay", decay)
-        switch decay {
-        case .poly:
-            power = r.double("power", power)
-            r.check("power", power > 0, "must be > 0")
-            minLr = r.double("min_lr", minLr)
-        case .cosine:
-            minLr = r.double("min_lr", minLr)
-        case .step:
-            if let m = r.optional("milestones", { r.ints($0, $1) }) { milestones = m }
-            if !r.has("milestones") { r.error("decay", "is step, so schedule.milestones (epochs at which lr drops) is required") }
-            gamma = r.double("gamma", gamma)
-            r.check("gamma", gamma > 0 && gamma <= 1, "must be in (0, 1]")
-        case .none:
-            break
+        readKeys(r)
+        if decay == .step && !r.has("milestones") {
+            r.error("decay", "is step, so schedule.milestones (epochs at which lr drops) is required")
         }
     }
 
@@ -89,7 +78,7 @@ extension ScheduleConfig {
         let w = r.section("warmup")
         if !w.has("epochs") && warmup.epochs >= epochs { warmup = WarmupConfig(epochs: 0) }
         w.check("epochs", warmup.epochs < epochs, "must be less than schedule.epochs (\(epochs))")
-        if decay == .poly || decay == .cosine {
+        if decaysToMinLr {
             r.check("min_lr", minLr >= 0 && minLr < lr, "must be >= 0 and below optimizer.lr (\(yamlNumber(lr)))")
         }
         if decay == .step, !milestones.isEmpty {
@@ -99,28 +88,15 @@ extension ScheduleConfig {
         }
     }
 
-    func render(into w: inout YAMLWriter) {
-        w.field("epochs", "\(epochs)")
-        w.field("batch_size", "\(batchSize)")
-        w.section("warmup") { w in
-            w.field("epochs", "\(warmup.epochs)")
-            if warmup.epochs > 0 {
-                w.field("factor", yamlNumber(warmup.factor))
-                w.field("shape", warmup.shape.rawValue)
-            }
-        }
-        w.field("decay", decay.rawValue)
-        switch decay {
-        case .poly:
-            w.field("power", yamlNumber(power))
-            w.field("min_lr", yamlNumber(minLr))
-        case .cosine:
-            w.field("min_lr", yamlNumber(minLr))
-        case .step:
-            w.field("milestones", yamlFlow(milestones.map(String.init)))
-            w.field("gamma", yamlNumber(gamma))
-        case .none:
-            break
-        }
-    }
+    /// Poly and cosine decay end at `min_lr`.
+    private var decaysToMinLr: Bool { decay == .poly || decay == .cosine }
+}
+
+extension WarmupConfig: ConfigSection {
+    static let keys: [ConfigKey<WarmupConfig>] = [
+        .value("epochs", \.epochs, check: { [($0.epochs >= 0, "must be >= 0 (0 turns warmup off)")] }),
+        .value("factor", \.factor, when: { $0.epochs > 0 },
+               check: { [($0.factor > 0 && $0.factor <= 1, "is the starting fraction of lr and must be in (0, 1]")] }),
+        .value("shape", \.shape, when: { $0.epochs > 0 }),
+    ]
 }

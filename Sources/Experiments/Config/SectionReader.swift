@@ -1,10 +1,10 @@
 /// An enum a config value must be one of; its raw values are what users write.
 public protocol ConfigChoice: RawRepresentable, CaseIterable, Sendable, Equatable where RawValue == String {}
 
-/// Reads the typed values of one mapping of a config, substituting defaults for absent
-/// keys and recording every problem (wrong type, out of range, unknown key) as a located
-/// error instead of stopping, so one pass reports everything. A getter that fails records
-/// its error and returns the default, which keeps later checks meaningful.
+/// Reads the typed values of one mapping of a config (for the key tables, `ConfigKey`),
+/// recording every problem (wrong type, out of range, unknown key) as a located error
+/// instead of stopping, so one pass reports everything. A getter that fails records its
+/// error and returns nil, and the key keeps its default, which keeps later checks meaningful.
 final class SectionReader {
     /// Dotted path of this mapping ("" at the top level).
     let path: String
@@ -142,14 +142,6 @@ final class SectionReader {
         return out
     }
 
-    // MARK: Keys with defaults (absent → default; wrong type → error and default)
-
-    func int(_ key: String, _ fallback: Int) -> Int { node(key).flatMap { int(key, $0) } ?? fallback }
-    func double(_ key: String, _ fallback: Double) -> Double { node(key).flatMap { double(key, $0) } ?? fallback }
-    func bool(_ key: String, _ fallback: Bool) -> Bool { node(key).flatMap { bool(key, $0) } ?? fallback }
-    func string(_ key: String, _ fallback: String) -> String { node(key).flatMap { string(key, $0) } ?? fallback }
-    func choice<E: ConfigChoice>(_ key: String, _ fallback: E) -> E { node(key).flatMap { choice(key, $0) } ?? fallback }
-
     /// nil when absent or null.
     func optional<T>(_ key: String, _ read: (String, YAMLNode) -> T?) -> T? {
         guard let n = node(key), !n.isNull else { return nil }
@@ -158,5 +150,4 @@ final class SectionReader {
 
     func doubles(_ key: String, _ node: YAMLNode) -> [Double]? { list(key, node) { double($0, $1) } }
     func ints(_ key: String, _ node: YAMLNode) -> [Int]? { list(key, node) { int($0, $1) } }
-    func doubles(_ key: String, _ fallback: [Double]) -> [Double] { node(key).flatMap { doubles(key, $0) } ?? fallback }
 }

@@ -17,7 +17,16 @@ public struct StageConfig: Equatable, Sendable {
     }
 }
 
-extension StageConfig {
+extension StageConfig: ConfigSection {
+    static let keys: [ConfigKey<StageConfig>] = [
+        .value("epochs", \.epochs, check: { [($0.epochs >= 1, "must be >= 1")] }),
+        // One name needs no list; null freezes nothing.
+        .value("freeze", \.freeze, check: { [($0.freeze.allSatisfy { !$0.isEmpty }, "names must not be empty")] },
+               reading: { r, key, node, _ in node.isNull ? nil : r.list(key, node, single: true) { r.string($0, $1) } }),
+        .value("batch_size", \.batchSize, check: { [($0.batchSize >= 1, "must be >= 1")] }),
+        .value("lr", \.lr, check: { [($0.lr > 0 && $0.lr.isFinite, "must be > 0")] }),
+    ]
+
     /// Reads `stages:` (absent or null: no stages).
     static func readList(_ node: YAMLNode?, root: SectionReader, batchSize: Int, lr: Double) -> [StageConfig] {
         guard let node, !node.isNull else { return [] }
@@ -25,28 +34,13 @@ extension StageConfig {
             root.diagnostics.error("stages must be a list of {epochs, freeze, batch_size, lr} entries, got \(node.summary)", at: node.location)
             return []
         }
-        guard case .list(let schema) = ConfigSchema.root.child("stages") else { preconditionFailure("stages schema") }
         return items.enumerated().map { i, item in
             let r = SectionReader(item, path: "stages.\(i)", schema: schema, fallback: item.location,
                                   diagnostics: root.diagnostics, locations: root.locations)
             if !r.has("epochs") { r.diagnostics.error("stages.\(i) needs epochs", at: item.location) }
-            let stage = StageConfig(
-                epochs: r.int("epochs", 1),
-                freeze: r.optional("freeze") { key, n in r.list(key, n, single: true) { r.string($0, $1) } } ?? [],
-                batchSize: r.int("batch_size", batchSize),
-                lr: r.double("lr", lr))
-            r.check("epochs", stage.epochs >= 1, "must be >= 1")
-            r.check("freeze", stage.freeze.allSatisfy { !$0.isEmpty }, "names must not be empty")
-            r.check("batch_size", stage.batchSize >= 1, "must be >= 1")
-            r.check("lr", stage.lr > 0 && stage.lr.isFinite, "must be > 0")
+            var stage = StageConfig(epochs: 1, batchSize: batchSize, lr: lr)
+            stage.readKeys(r)
             return stage
         }
-    }
-
-    func render(into w: inout YAMLWriter) {
-        w.field("epochs", "\(epochs)")
-        w.field("freeze", yamlFlow(freeze.map(yamlString)))
-        w.field("batch_size", "\(batchSize)")
-        w.field("lr", yamlNumber(lr))
     }
 }

@@ -96,12 +96,9 @@ public struct Experiment: Sendable {
         return Experiment(file: file, name: runs.first?.config.name ?? defaultName, sweptPaths: spec.paths, runs: runs)
     }
 
-    /// Swept or overridden keys that the runs' configs never read (`model.base_c` with an FCN):
-    /// runs that differ only in them train the same config under different names.
+    /// Swept or overridden keys that do not apply to the runs' configs (`model.base_c` with an
+    /// FCN): runs that differ only in them train the same config under different names.
     private static func unusedSettings(_ runs: [RunSpec], overrides: [String]) -> [ConfigError] {
-        func used(_ path: String, _ run: RunSpec) -> Bool {
-            run.locations.table.keys.contains { $0 == path || $0.hasPrefix(path + ".") }
-        }
         func why(_ path: String, _ config: ExperimentConfig) -> String {
             guard path.hasPrefix("model.") else { return "this config does not use \(path)" }
             let model = config.model.name == .unet && config.model.encoder != .plain
@@ -117,7 +114,7 @@ public struct Experiment: Sendable {
                 continue
             }
             let differing = run.swept.filter { value in first.swept.first { $0.path == value.path }?.text != value.text }
-            guard let unused = differing.first(where: { !used($0.path, run) }) ?? differing.first,
+            guard let unused = differing.first(where: { !run.config.applies($0.path) }) ?? differing.first,
                   reported.insert(unused.path).inserted else { continue }
             errors.append(ConfigError("runs '\(first.id)' and '\(run.id)' would train the same config: "
                                       + "\(why(unused.path, run.config)); take \(unused.path) out of the sweep",
@@ -125,7 +122,7 @@ public struct Experiment: Sendable {
         }
         for text in overrides {
             guard let (path, _) = RunID.override(text), let run = runs.first,
-                  !runs.contains(where: { used(path, $0) }) else { continue }
+                  !runs.contains(where: { $0.config.applies(path) }) else { continue }
             errors.append(ConfigError("\(why(path, run.config)), so this --set changes nothing",
                                       at: .argument("--set \(text)")))
         }
