@@ -39,6 +39,7 @@ final class ConfigKeysTests: XCTestCase {
         schedule: {decay: step, milestones: [100]}
         """,
         "model: {name: deeplabv3, backbone: resnet18}\nschedule: {decay: cosine}\n",
+        "model: {name: unetpp, deep_supervision: true, prune: 2}\n",
     ]
 
     /// A key that is declared but that no reader reads would be accepted and ignored. Each

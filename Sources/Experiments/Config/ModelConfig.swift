@@ -1,6 +1,6 @@
 /// The network architectures a config can name.
 public enum ModelName: String, ConfigChoice {
-    case unet, fcn, deeplabv3
+    case unet, unetpp, fcn, deeplabv3
 }
 
 /// How a decoder upsamples: bilinear interpolation, or a learned transposed convolution
@@ -31,7 +31,7 @@ public enum FCNVariant: String, ConfigChoice {
 public struct ModelConfig: Equatable, Sendable {
     public var name = ModelName.unet
     public var inChannels = 3
-    /// UNet width: channels of the first block (doubling down to base_c × 16).
+    /// UNet and UNet++ width: channels of the first block (doubling down to base_c × 16).
     public var baseC = 32
     public var upsample = UpsampleMode.bilinear
     /// UNet encoder (`plain` uses `base_c`).
@@ -47,6 +47,11 @@ public struct ModelConfig: Equatable, Sendable {
     public var fcChannels = 4096
     /// DeepLabV3 ASPP atrous rates; nil: 12/24/36 at output stride 8, 6/12/18 at 16.
     public var asppRates: [Int]?
+    /// UNet++: a 1×1 head on each of the four nested levels, trained on the mean of their losses.
+    public var deepSupervision = false
+    /// UNet++: the level (1…4) whose head predicts in evaluation, computing only the nodes it
+    /// reads (the paper's pruned UNet++ L1…L4); below 4 needs `deep_supervision`.
+    public var prune = 4
     /// A safetensors file with pretrained backbone weights (path resolved like `data.root`).
     public var pretrained: String?
 
@@ -65,7 +70,13 @@ extension ModelConfig: ConfigSection {
         .value("name", \.name),
         .value("in_channels", \.inChannels, check: { [($0.inChannels >= 1, "must be >= 1")] }),
         .value("encoder", \.encoder, when: { $0.name == .unet }),
-        .value("base_c", \.baseC, when: { $0.isPlainUNet }, check: { [($0.baseC >= 1, "must be >= 1")] }),
+        .value("base_c", \.baseC, when: { $0.isPlainUNet || $0.name == .unetpp },
+               check: { [($0.baseC >= 1, "must be >= 1")] }),
+        .value("deep_supervision", \.deepSupervision, when: { $0.name == .unetpp }),
+        .value("prune", \.prune, when: { $0.name == .unetpp }, check: { m in
+            [((1...4).contains(m.prune), "must be 1, 2, 3 or 4"),
+             (m.prune == 4 || m.deepSupervision, "below 4 needs deep_supervision: true (only the deepest level has a head without it)")]
+        }),
         .value("backbone", \.backbone, when: { $0.hasBackbone }, check: { m in
             [(m.name != .deeplabv3 || !m.backbone.isVGG, "must be a ResNet for deeplabv3 (resnet18, resnet34, resnet50 or resnet101)")]
         }),

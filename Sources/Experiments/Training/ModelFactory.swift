@@ -31,6 +31,10 @@ public enum ModelFactory {
             case .resnet50:
                 return ResNetUNet(inChannels: m.inChannels, numClasses: classes, widths: resnetWidths, rng: &rng)
             }
+        case .unetpp:
+            let base = skeleton ? 1 : m.baseC
+            return NestedUNet(inChannels: m.inChannels, numClasses: classes, widths: [1, 2, 4, 8, 16].map { $0 * base },
+                              deepSupervision: m.deepSupervision, prune: m.prune, rng: &rng)
         case .fcn:
             if m.isClassicFCN {
                 let variant: ClassicFCN.Variant = m.variant == .fcn8s ? .fcn8s : m.variant == .fcn16s ? .fcn16s : .fcn32s
