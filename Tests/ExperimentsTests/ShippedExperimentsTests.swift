@@ -77,6 +77,10 @@ final class ShippedExperimentsTests: XCTestCase {
         let loss = try Experiment.load(dir + "ablation_loss.yaml", options: options).runs
         XCTAssertEqual(loss.count, 8)
         XCTAssertEqual(Set(loss.map { "\($0.config.loss.dice),\($0.config.loss.focal)" }).count, 4)
+        let prune = try Experiment.load(dir + "ablation_unetpp_prune.yaml", options: options).runs
+        XCTAssertEqual(prune.map { "\($0.config.model.prune),\($0.config.seed)" },
+                       (1...4).flatMap { k in (0...2).map { "\(k),\($0)" } })
+        XCTAssertTrue(prune.allSatisfy { $0.config.model.name == .unetpp && $0.config.model.deepSupervision })
         let warmup = try Experiment.load(dir + "ablation_warmup.yaml", options: options).runs
         XCTAssertEqual(warmup.map { $0.config.schedule.warmup.epochs }, [0, 5, 5, 5])
         let freeze = try Experiment.load(dir + "ablation_freeze.yaml", options: options).runs
