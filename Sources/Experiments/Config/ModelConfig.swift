@@ -1,6 +1,6 @@
 /// The network architectures a config can name.
 public enum ModelName: String, ConfigChoice {
-    case unet, unetpp, fcn, deeplabv3
+    case unet, unetpp, fcn, deeplabv3, deeplabv3plus
 }
 
 /// How a decoder upsamples: bilinear interpolation, or a learned transposed convolution
@@ -36,16 +36,16 @@ public struct ModelConfig: Equatable, Sendable {
     public var upsample = UpsampleMode.bilinear
     /// UNet encoder (`plain` uses `base_c`).
     public var encoder = UNetEncoderName.plain
-    /// FCN / DeepLabV3 backbone.
+    /// FCN / DeepLabV3 / DeepLabV3+ backbone.
     public var backbone = BackboneName.resnet50
-    /// ResNet output stride (8 or 16) for FCN / DeepLabV3.
+    /// ResNet output stride (8 or 16) for FCN / DeepLabV3 / DeepLabV3+.
     public var outputStride = 8
     /// Whether FCN / DeepLabV3 train with the auxiliary head on layer3 (its loss weight is `loss.aux`).
     public var aux = false
     /// Classic FCN (VGG16 backbone): fusion variant and width of the fc6/fc7 convolutions.
     public var variant = FCNVariant.fcn8s
     public var fcChannels = 4096
-    /// DeepLabV3 ASPP atrous rates; nil: 12/24/36 at output stride 8, 6/12/18 at 16.
+    /// DeepLabV3 / DeepLabV3+ ASPP atrous rates; nil: 12/24/36 at output stride 8, 6/12/18 at 16.
     public var asppRates: [Int]?
     /// UNet++: a 1×1 head on each of the four nested levels, trained on the mean of their losses.
     public var deepSupervision = false
@@ -78,7 +78,8 @@ extension ModelConfig: ConfigSection {
              (m.prune == 4 || m.deepSupervision, "below 4 needs deep_supervision: true (only the deepest level has a head without it)")]
         }),
         .value("backbone", \.backbone, when: { $0.hasBackbone }, check: { m in
-            [(m.name != .deeplabv3 || !m.backbone.isVGG, "must be a ResNet for deeplabv3 (resnet18, resnet34, resnet50 or resnet101)")]
+            [(!m.isDeepLab || !m.backbone.isVGG,
+              "must be a ResNet for \(m.name.rawValue) (resnet18, resnet34, resnet50 or resnet101)")]
         }),
         .value("variant", \.variant, when: { $0.isClassicFCN }),
         // The classic FCN's default is the paper's learned (bilinear-initialised) deconvolutions.
@@ -87,8 +88,8 @@ extension ModelConfig: ConfigSection {
         .value("fc_channels", \.fcChannels, when: { $0.isClassicFCN }, check: { [($0.fcChannels >= 1, "must be >= 1")] }),
         .value("output_stride", \.outputStride, when: { $0.hasResNetHead },
                check: { [($0.outputStride == 8 || $0.outputStride == 16, "must be 8 or 16")] }),
-        .value("aux", \.aux, when: { $0.hasResNetHead }),
-        .value("aspp_rates", \.asppRates, when: { $0.name == .deeplabv3 }, check: { m in
+        .value("aux", \.aux, when: { $0.hasResNetHead && $0.name != .deeplabv3plus }),
+        .value("aspp_rates", \.asppRates, when: { $0.isDeepLab }, check: { m in
             [(m.asppRates.map { $0.count == 3 && $0.allSatisfy { $0 >= 1 } } ?? true, "needs three rates >= 1, as [12, 24, 36]")]
         }),
         .value("pretrained", \.pretrained),
@@ -96,8 +97,10 @@ extension ModelConfig: ConfigSection {
 
     /// A UNet with its own encoder, sized by `base_c`.
     private var isPlainUNet: Bool { name == .unet && encoder == .plain }
-    /// An FCN or DeepLabV3, which names its backbone.
-    private var hasBackbone: Bool { name == .fcn || name == .deeplabv3 }
-    /// An FCN or DeepLabV3 on a ResNet, which has an output stride and an auxiliary head.
+    /// An FCN, DeepLabV3 or DeepLabV3+, which names its backbone.
+    private var hasBackbone: Bool { name == .fcn || isDeepLab }
+    /// A DeepLabV3 or DeepLabV3+, whose ASPP has atrous rates.
+    var isDeepLab: Bool { name == .deeplabv3 || name == .deeplabv3plus }
+    /// An FCN or DeepLab on a ResNet, which has an output stride (and, but for DeepLabV3+, an auxiliary head).
     private var hasResNetHead: Bool { hasBackbone && !isClassicFCN }
 }

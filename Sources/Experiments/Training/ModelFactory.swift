@@ -46,6 +46,11 @@ public enum ModelFactory {
             return FCN(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
                        outputStride: m.outputStride == 16 ? .os16 : .os8, inChannels: m.inChannels,
                        widths: resnetWidths, rng: &rng)
+        case .deeplabv3plus:
+            return DeepLabV3Plus(try depth(m.backbone, at: at), numClasses: classes,
+                                 outputStride: m.outputStride == 16 ? .os16 : .os8, atrousRates: m.asppRates,
+                                 asppChannels: skeleton ? 1 : 256, decoderChannels: skeleton ? 1 : 256,
+                                 inChannels: m.inChannels, widths: resnetWidths, rng: &rng)
         case .deeplabv3:
             return DeepLabV3(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
                              outputStride: m.outputStride == 16 ? .os16 : .os8, atrousRates: m.asppRates,
@@ -71,10 +76,11 @@ public enum ModelFactory {
         case is ClassicFCN: keys = ClassicFCN.torchvisionVGGKeys
         case is VGGUNet: keys = VGGUNet.torchvisionVGGKeys
         case is ResNetUNet: keys = ResNetUNet.torchvisionKeys
-        case is FCN, is DeepLabV3: keys = StateDict.KeyMap(modelPrefix: "backbone.")
+        case is FCN, is DeepLabV3, is DeepLabV3Plus: keys = StateDict.KeyMap(modelPrefix: "backbone.")
         default:
-            throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, or unet with "
-                           + "encoder vgg16 or resnet50); the plain UNet has none", at: "model.pretrained")
+            throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, deeplabv3plus, "
+                           + "or unet with encoder vgg16 or resnet50); \(config.model.name.rawValue) has none",
+                           at: "model.pretrained")
         }
         let report = try model.load(from: path, strict: false, keys: keys)
         guard !report.loaded.isEmpty else {

@@ -58,9 +58,9 @@ struct RunSetup {
         }
         // DeepLab's image-pooling branch normalises one value per channel and image: with one
         // image per batch its BatchNorm has nothing to normalise (PyTorch raises there too).
-        if config.model.name == .deeplabv3, let i = stages.firstIndex(where: { $0.batchSize < 2 }) {
+        if config.model.isDeepLab, let i = stages.firstIndex(where: { $0.batchSize < 2 }) {
             let path = config.stages.isEmpty ? "schedule.batch_size" : "stages.\(i).batch_size"
-            throw at.error("deeplabv3 trains with batch_size >= 2: its ASPP image-pooling BatchNorm sees one value "
+            throw at.error("\(config.model.name.rawValue) trains with batch_size >= 2: its ASPP image-pooling BatchNorm sees one value "
                            + "per channel and image, so a batch of 1 cannot be normalised", at: path)
         }
 

@@ -51,14 +51,16 @@ public final class ASPPPooling: Module, Layer {
 /// Atrous spatial pyramid pooling (Chen et al., 2017, "Rethinking Atrous Convolution"),
 /// torchvision's `ASPP`: five parallel branches on the same input — a 1×1 conv, one dilated
 /// 3×3 conv per rate, the image-pooling branch — each with BatchNorm and ReLU, concatenated
-/// and projected by a 1×1 conv, BatchNorm, ReLU and Dropout(0.5).
+/// and projected by a 1×1 conv, BatchNorm, ReLU and Dropout (p = 0.5 in torchvision, 0.1 in
+/// VainF's DeepLabV3+).
 public final class ASPP: Module, Layer {
     /// `convs.0` (1×1), `convs.1…` (dilated 3×3), then `ASPPPooling`.
     public let convs: [any Layer]
     public let project: Sequential
     public let atrousRates: [Int]
 
-    public init(_ inChannels: Int, atrousRates: [Int], channels: Int = 256, rng: inout SeededRandom) {
+    public init(_ inChannels: Int, atrousRates: [Int], channels: Int = 256, dropout: Float = 0.5,
+                rng: inout SeededRandom) {
         precondition(!atrousRates.isEmpty && atrousRates.allSatisfy { $0 > 0 }, "ASPP: rates \(atrousRates)")
         self.atrousRates = atrousRates
         var branches: [any Layer] = [Sequential(convBNReLU(inChannels, channels, kernelSize: 1, rng: &rng))]
@@ -68,7 +70,7 @@ public final class ASPP: Module, Layer {
         branches.append(ASPPPooling(inChannels, channels, rng: &rng))
         convs = branches
         project = Sequential(convBNReLU(branches.count * channels, channels, kernelSize: 1, rng: &rng)
-                             + [Dropout(p: 0.5, seed: rng.next())])
+                             + [Dropout(p: dropout, seed: rng.next())])
     }
 
     public override func namedChildren() -> [(String, Module)] {
