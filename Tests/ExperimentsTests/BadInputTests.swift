@@ -48,7 +48,7 @@ final class BadInputTests: XCTestCase {
         file("- 1\n- 2\n", "bad.yaml:1:1: ", "mapping", "a list instead of a mapping"),
         file(yaml(schedule: "{epochs: ten}"), "bad.yaml:4:20: ", "schedule.epochs: expected an integer, got 'ten'", "wrong type"),
         file(yaml(extra: "optimizer: {lr: -1}\n"), "bad.yaml:5:17: ", "optimizer.lr must be > 0", "negative lr"),
-        file(yaml(model: "{name: unetz}"), "bad.yaml:3:15: ", "model.name must be 'unet', 'unetpp', 'fcn', 'deeplabv3' or 'deeplabv3plus', got 'unetz'", "unknown model"),
+        file(yaml(model: "{name: unetz}"), "bad.yaml:3:15: ", "model.name must be 'unet', 'unetpp', 'fcn', 'deeplabv3', 'deeplabv3plus' or 'lraspp', got 'unetz'", "unknown model"),
         file(yaml(extra: "seed: -5\n"), "bad.yaml:5:7: ", "seed must be >= 0", "negative seed"),
         file(yaml(extra: "threads: -1\n"), "bad.yaml:5:10: ", "threads must be >= 0", "negative threads"),
         file(yaml(model: "{name: unet, base_c: 0}"), "bad.yaml:3:29: ", "model.base_c must be >= 1", "zero width"),

@@ -1,6 +1,6 @@
 /// The network architectures a config can name.
 public enum ModelName: String, ConfigChoice {
-    case unet, unetpp, fcn, deeplabv3, deeplabv3plus
+    case unet, unetpp, fcn, deeplabv3, deeplabv3plus, lraspp
 }
 
 /// How a decoder upsamples: bilinear interpolation, or a learned transposed convolution

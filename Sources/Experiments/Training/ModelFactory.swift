@@ -46,6 +46,9 @@ public enum ModelFactory {
             return FCN(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
                        outputStride: m.outputStride == 16 ? .os16 : .os8, inChannels: m.inChannels,
                        widths: resnetWidths, rng: &rng)
+        case .lraspp:
+            // Half width keeps every block's structure (its expansion convolutions); a tenth would drop some.
+            return LRASPP(numClasses: classes, inChannels: m.inChannels, widthMultiplier: skeleton ? 0.5 : 1, rng: &rng)
         case .deeplabv3plus:
             return DeepLabV3Plus(try depth(m.backbone, at: at), numClasses: classes,
                                  outputStride: m.outputStride == 16 ? .os16 : .os8, atrousRates: m.asppRates,
@@ -77,8 +80,9 @@ public enum ModelFactory {
         case is VGGUNet: keys = VGGUNet.torchvisionVGGKeys
         case is ResNetUNet: keys = ResNetUNet.torchvisionKeys
         case is FCN, is DeepLabV3, is DeepLabV3Plus: keys = StateDict.KeyMap(modelPrefix: "backbone.")
+        case is LRASPP: keys = LRASPP.torchvisionKeys
         default:
-            throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, deeplabv3plus, "
+            throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, deeplabv3plus, lraspp, "
                            + "or unet with encoder vgg16 or resnet50); \(config.model.name.rawValue) has none",
                            at: "model.pretrained")
         }

@@ -2,11 +2,13 @@ import CDNNL
 import Foundation
 
 /// Everything that decides which convolution primitive runs: batch, channels, spatial
-/// size, kernel, stride, padding, dilation, bias, and whether it is transposed.
+/// size, kernel, stride, padding, dilation, groups, bias, and whether it is transposed.
 struct ConvGeometry: Hashable, CustomStringConvertible {
     var n, inChannels, outChannels, height, width: Int
     var kernel, stride, padding, dilation: Int
     var outputPadding = 0
+    /// Channel groups (`groups=` in PyTorch); as many as channels is a depthwise convolution.
+    var groups = 1
     var bias: Bool
     var transposed: Bool
 
@@ -21,15 +23,25 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
     var inputShape: [Int] { [n, inChannels, height, width] }
     var outputShape: [Int] { [n, outChannels, outHeight, outWidth] }
 
-    /// Logical weight dims as oneDNN wants them: {out, in, kh, kw} for both kinds.
-    var weightDims: [Int] { [outChannels, inChannels, kernel, kernel] }
+    /// Logical weight dims as oneDNN wants them: {out, in, kh, kw} for both kinds, or
+    /// {groups, out/groups, in/groups, kh, kw} for a grouped convolution.
+    var weightDims: [Int] {
+        groups == 1 ? [outChannels, inChannels, kernel, kernel]
+            : [groups, outChannels / groups, inChannels / groups, kernel, kernel]
+    }
 
-    /// How PyTorch stores the weight: Conv2d is [out, in, kh, kw] (oihw); ConvTranspose2d
-    /// is [in, out, kh, kw], which is oneDNN's iohw of the same logical dims.
-    var userWeightTag: dnnl_format_tag_t { transposed ? dnnl_iohw : dnnl_oihw }
+    /// How PyTorch stores the weight: Conv2d is [out, in/groups, kh, kw] (oihw, or goihw, the
+    /// same bytes); ConvTranspose2d is [in, out, kh, kw], which is oneDNN's iohw of the same
+    /// logical dims.
+    var userWeightTag: dnnl_format_tag_t { transposed ? dnnl_iohw : groups == 1 ? dnnl_oihw : dnnl_goihw }
+
+    /// The weight's shape in PyTorch.
+    var userWeightShape: [Int] {
+        transposed ? [inChannels, outChannels, kernel, kernel] : [outChannels, inChannels / groups, kernel, kernel]
+    }
 
     var description: String {
-        "\(transposed ? "deconv" : "conv") n\(n) c\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) p\(padding) d\(dilation) op\(outputPadding) b\(bias)"
+        "\(transposed ? "deconv" : "conv") n\(n) c\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) p\(padding) d\(dilation) op\(outputPadding) g\(groups) b\(bias)"
     }
 }
 
@@ -155,8 +167,7 @@ final class ConvolutionKernel {
     func runBackwardWeights(_ x: Tensor, _ dy: Tensor) -> (Tensor, Tensor?) {
         let g = geometry
         let want = backwardWeights.md(dnnl_query_diff_weights_md)
-        let userShape = g.transposed ? [g.inChannels, g.outChannels, g.kernel, g.kernel] : g.weightDims
-        let dw = Tensor.uninitialized(shape: userShape)
+        let dw = Tensor.uninitialized(shape: g.userWeightShape)
         let direct = DNNL.equal(want, userWeights)
         let scratch = direct ? dw : Tensor.uninitialized(shape: [(DNNL.bytes(want) + 3) / 4])
         let db = g.bias ? Tensor.uninitialized(shape: [g.outChannels]) : nil

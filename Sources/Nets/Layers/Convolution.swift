@@ -9,10 +9,13 @@ public class ConvolutionLayer: Module, Layer {
     public let stride: Int
     public let padding: Int
     public let dilation: Int
+    public let groups: Int
 
     init(weightShape: [Int], fanIn: Int, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int,
-         padding: Int, dilation: Int, bias: Bool, rng: inout SeededRandom) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0 && dilation > 0)
+         padding: Int, dilation: Int, groups: Int = 1, bias: Bool, rng: inout SeededRandom) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0 && dilation > 0
+                     && groups > 0 && inChannels % groups == 0 && outChannels % groups == 0)
+        self.groups = groups
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
@@ -59,19 +62,20 @@ public class ConvolutionLayer: Module, Layer {
     }
 }
 
-/// A 2-D convolution, `nn.Conv2d(in, out, kernel_size, stride, padding, dilation, bias=...)`;
-/// weight [out, in, k, k].
+/// A 2-D convolution, `nn.Conv2d(in, out, kernel_size, stride, padding, dilation, groups, bias=...)`;
+/// weight [out, in/groups, k, k] (groups = in = out: MobileNet's depthwise convolutions).
 public final class Conv2d: ConvolutionLayer {
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                dilation: Int = 1, bias: Bool = true, rng: inout SeededRandom) {
-        super.init(weightShape: [outChannels, inChannels, kernelSize, kernelSize],
-                   fanIn: inChannels * kernelSize * kernelSize, inChannels: inChannels, outChannels: outChannels,
-                   kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, bias: bias, rng: &rng)
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true, rng: inout SeededRandom) {
+        super.init(weightShape: [outChannels, inChannels / max(groups, 1), kernelSize, kernelSize],
+                   fanIn: inChannels / max(groups, 1) * kernelSize * kernelSize, inChannels: inChannels,
+                   outChannels: outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                   dilation: dilation, groups: groups, bias: bias, rng: &rng)
     }
 
     override func geometry(_ x: Tensor) -> ConvGeometry {
         ConvGeometry(n: x.n, inChannels: inChannels, outChannels: outChannels, height: x.h, width: x.w,
-                     kernel: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                     kernel: kernelSize, stride: stride, padding: padding, dilation: dilation, groups: groups,
                      bias: bias != nil, transposed: false)
     }
 }

@@ -176,4 +176,19 @@ public final class Sequential: Module, Layer {
     public func forward(_ x: Tensor) -> Tensor {
         layers.reduce(x) { $1.forward($0) }
     }
+
+    /// Runs `layers[0...taps.last]` and returns the outputs of the layers at indices `taps`
+    /// (strictly increasing), what torchvision's `IntermediateLayerGetter` returns; layers
+    /// after the last tap do not run.
+    public func forward(_ x: Tensor, taps: [Int]) -> [Tensor] {
+        precondition(!taps.isEmpty && zip(taps, taps.dropFirst()).allSatisfy { $0 < $1 } && taps.last! < layers.count,
+                     "Sequential: taps \(taps) must increase within \(layers.count) layers")
+        var outputs: [Tensor] = []
+        var h = x
+        for (i, layer) in layers.enumerated().prefix(taps.last! + 1) {
+            h = layer(h)
+            if taps.contains(i) { outputs.append(h) }
+        }
+        return outputs
+    }
 }

@@ -68,17 +68,6 @@ public final class VGG16: Module, Layer {
         forward(x, taps: [features.layers.count - 1])[0]
     }
 
-    /// Runs `features[0...taps.last]` and returns the outputs of the layers at indices `taps`
-    /// (strictly increasing). Layers after the last tap do not run.
-    public func forward(_ x: Tensor, taps: [Int]) -> [Tensor] {
-        precondition(!taps.isEmpty && zip(taps, taps.dropFirst()).allSatisfy { $0 < $1 }
-                     && taps.last! < features.layers.count, "VGG16: taps \(taps) must increase within features")
-        var outputs: [Tensor] = []
-        var h = x
-        for (i, layer) in features.layers.enumerated().prefix(taps.last! + 1) {
-            h = layer(h)
-            if taps.contains(i) { outputs.append(h) }
-        }
-        return outputs
-    }
+    /// The outputs of `features` at indices `taps` (see `Sequential.forward(_:taps:)`).
+    public func forward(_ x: Tensor, taps: [Int]) -> [Tensor] { features.forward(x, taps: taps) }
 }
