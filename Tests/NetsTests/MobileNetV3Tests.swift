@@ -16,6 +16,10 @@ final class MobileNetV3Tests: XCTestCase {
         XCTAssertEqual(lraspp.parameterCount, 3_221_538)
         try TorchFixture.assertKeys(lraspp, "lraspp_mobilenet_v3_large_keys")
         XCTAssertEqual(classifier(GradCheck.randomTensor([2, 3, 64, 64], layout: .nhwc, seed: 1)).shape, [2, 1000])
+        let deeplab = DeepLabV3(mobileNetV3: 21, auxiliary: true, rng: &rng)
+        XCTAssertEqual(deeplab.parameterCount, 11_029_328)
+        XCTAssertEqual(deeplab.atrousRates, [12, 24, 36])
+        try TorchFixture.assertKeys(deeplab, "deeplabv3_mobilenet_v3_large_aux_keys")
     }
 
     /// PyTorch's own float32 run lands 1.4e-6 from the train logits and 5.4e-6 (of the largest)
@@ -23,6 +27,14 @@ final class MobileNetV3Tests: XCTestCase {
     func testNarrowLRASPPMatchesTorchvisionFixture() throws {
         var rng = SeededRandom(seed: 1)
         try TorchFixture().check("lraspp_mobilenetv3_narrow", LRASPP(numClasses: 3, interChannels: 8, widthMultiplier: 0.1, rng: &rng))
+    }
+
+    /// DeepLabV3 with its aux head on C2: PyTorch's own float32 run lands 6.3e-5 (of the largest)
+    /// from the float64 gradients.
+    func testNarrowDeepLabV3MatchesTorchvisionFixture() throws {
+        var rng = SeededRandom(seed: 2)
+        let model = DeepLabV3(mobileNetV3: 3, auxiliary: true, asppChannels: 8, widthMultiplier: 0.1, rng: &rng)
+        try TorchFixture(gradTolerance: 3e-4).check("deeplabv3_mobilenetv3_narrow", model)
     }
 
     func testDepthwiseConvolutionGradients() {
@@ -72,7 +84,7 @@ final class MobileNetV3Tests: XCTestCase {
         let x = GradCheck.randomTensor([2, 3, 48, 40], layout: .nhwc, seed: 10)
         let (y, _) = GradCheck.backwardThrough(model, x, watched: false)
         XCTAssertEqual(y.out.shape, [2, 2, 48, 40])
-        XCTAssertEqual(GradCheck.recordedOps { _ = model.backbone(x) }, 0)
+        XCTAssertEqual(GradCheck.recordedOps { _ = model.backbone.segmentationFeatures(x) }, 0)
         for (key, p) in model.namedParameters() where p.kind == .weight {
             XCTAssertEqual(p.grad == nil, key.hasPrefix("backbone."), key)
         }

@@ -134,11 +134,11 @@ final class SegmentationHeadsTests: XCTestCase {
         for (key, p) in model.namedParameters() where p.kind == .weight && !key.hasPrefix("backbone.") {
             XCTAssertNotNil(p.grad, key)
         }
-        XCTAssertEqual(GradCheck.recordedOps { _ = model.backbone.forwardFeatures(x) }, 0)
+        XCTAssertEqual(GradCheck.recordedOps { _ = model.backbone.segmentationFeatures(x) }, 0)
 
         model.zeroGrad()
         model.unfreezeAll()
-        XCTAssertGreaterThan(GradCheck.recordedOps { _ = model.backbone.forwardFeatures(x) }, 0)
+        XCTAssertGreaterThan(GradCheck.recordedOps { _ = model.backbone.segmentationFeatures(x) }, 0)
         GradCheck.backwardThrough(model, x, watched: false)
         for (key, p) in model.namedParameters() where p.kind == .weight { XCTAssertNotNil(p.grad, key) }
     }
@@ -153,8 +153,8 @@ final class SegmentationHeadsTests: XCTestCase {
             let frozen = ["backbone.conv1", "backbone.bn1", "backbone.layer1"].contains { key.hasPrefix($0 + ".") }
             XCTAssertEqual(p.grad == nil, frozen, key)
         }
-        let frozenPart = { _ = model.backbone.layer1(model.backbone.maxpool(model.backbone.relu(
-            model.backbone.bn1(model.backbone.conv1(x))))) }
+        let r = model.backbone as! ResNet
+        let frozenPart = { _ = r.layer1(r.maxpool(r.relu(r.bn1(r.conv1(x))))) }
         XCTAssertEqual(GradCheck.recordedOps(frozenPart), 0)
     }
 }

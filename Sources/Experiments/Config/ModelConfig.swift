@@ -16,9 +16,10 @@ public enum UNetEncoderName: String, ConfigChoice {
 
 /// The backbone of an FCN or DeepLabV3 (torchvision's names).
 public enum BackboneName: String, ConfigChoice {
-    case resnet18, resnet34, resnet50, resnet101, vgg16, vgg16_bn
+    case resnet18, resnet34, resnet50, resnet101, vgg16, vgg16_bn, mobilenet_v3_large
 
     var isVGG: Bool { self == .vgg16 || self == .vgg16_bn }
+    var isResNet: Bool { !isVGG && self != .mobilenet_v3_large }
 }
 
 /// The classic FCN's fusion depth (VGG16 backbones): 32s (no skip), 16s (+pool4), 8s (+pool3).
@@ -36,7 +37,7 @@ public struct ModelConfig: Equatable, Sendable {
     public var upsample = UpsampleMode.bilinear
     /// UNet encoder (`plain` uses `base_c`).
     public var encoder = UNetEncoderName.plain
-    /// FCN / DeepLabV3 / DeepLabV3+ backbone.
+    /// FCN / DeepLabV3 / DeepLabV3+ backbone (DeepLabV3 also on `mobilenet_v3_large`).
     public var backbone = BackboneName.resnet50
     /// ResNet output stride (8 or 16) for FCN / DeepLabV3 / DeepLabV3+.
     public var outputStride = 8
@@ -78,15 +79,23 @@ extension ModelConfig: ConfigSection {
              (m.prune == 4 || m.deepSupervision, "below 4 needs deep_supervision: true (only the deepest level has a head without it)")]
         }),
         .value("backbone", \.backbone, when: { $0.hasBackbone }, check: { m in
-            [(!m.isDeepLab || !m.backbone.isVGG,
-              "must be a ResNet for \(m.name.rawValue) (resnet18, resnet34, resnet50 or resnet101)")]
+            switch m.name {
+            case .deeplabv3:
+                return [(!m.backbone.isVGG, "must be a ResNet (resnet18, resnet34, resnet50 or resnet101) or "
+                         + "mobilenet_v3_large for deeplabv3")]
+            case .deeplabv3plus:
+                return [(m.backbone.isResNet, "must be a ResNet for deeplabv3plus (resnet18, resnet34, resnet50 or resnet101)")]
+            default:
+                return [(m.backbone != .mobilenet_v3_large, "must be a ResNet or VGG16 for fcn "
+                         + "(mobilenet_v3_large serves deeplabv3 and, as name: lraspp, LR-ASPP)")]
+            }
         }),
         .value("variant", \.variant, when: { $0.isClassicFCN }),
         // The classic FCN's default is the paper's learned (bilinear-initialised) deconvolutions.
         .value("upsample", \.upsample, when: { $0.isPlainUNet || $0.isClassicFCN },
                default: { $0.isClassicFCN ? .transposed : $0.upsample }),
         .value("fc_channels", \.fcChannels, when: { $0.isClassicFCN }, check: { [($0.fcChannels >= 1, "must be >= 1")] }),
-        .value("output_stride", \.outputStride, when: { $0.hasResNetHead },
+        .value("output_stride", \.outputStride, when: { $0.hasResNetHead && $0.backbone.isResNet },
                check: { [($0.outputStride == 8 || $0.outputStride == 16, "must be 8 or 16")] }),
         .value("aux", \.aux, when: { $0.hasResNetHead && $0.name != .deeplabv3plus }),
         .value("aspp_rates", \.asppRates, when: { $0.isDeepLab }, check: { m in
@@ -101,6 +110,7 @@ extension ModelConfig: ConfigSection {
     private var hasBackbone: Bool { name == .fcn || isDeepLab }
     /// A DeepLabV3 or DeepLabV3+, whose ASPP has atrous rates.
     var isDeepLab: Bool { name == .deeplabv3 || name == .deeplabv3plus }
-    /// An FCN or DeepLab on a ResNet, which has an output stride (and, but for DeepLabV3+, an auxiliary head).
+    /// An FCN or DeepLab on a ResNet (an output stride) or MobileNetV3 (fixed at 16); all but
+    /// DeepLabV3+ may have an auxiliary head.
     private var hasResNetHead: Bool { hasBackbone && !isClassicFCN }
 }

@@ -54,6 +54,10 @@ public enum ModelFactory {
                                  outputStride: m.outputStride == 16 ? .os16 : .os8, atrousRates: m.asppRates,
                                  asppChannels: skeleton ? 1 : 256, decoderChannels: skeleton ? 1 : 256,
                                  inChannels: m.inChannels, widths: resnetWidths, rng: &rng)
+        case .deeplabv3 where m.backbone == .mobilenet_v3_large:
+            return DeepLabV3(mobileNetV3: classes, auxiliary: m.aux, atrousRates: m.asppRates,
+                             asppChannels: skeleton ? 1 : 256, inChannels: m.inChannels,
+                             widthMultiplier: skeleton ? 0.5 : 1, rng: &rng)
         case .deeplabv3:
             return DeepLabV3(try depth(m.backbone, at: at), numClasses: classes, auxiliary: m.aux,
                              outputStride: m.outputStride == 16 ? .os16 : .os8, atrousRates: m.asppRates,
@@ -79,8 +83,9 @@ public enum ModelFactory {
         case is ClassicFCN: keys = ClassicFCN.torchvisionVGGKeys
         case is VGGUNet: keys = VGGUNet.torchvisionVGGKeys
         case is ResNetUNet: keys = ResNetUNet.torchvisionKeys
+        case is LRASPP: keys = MobileNetV3Backbone.torchvisionKeys
+        case let deeplab as DeepLabV3 where deeplab.backbone is MobileNetV3Backbone: keys = MobileNetV3Backbone.torchvisionKeys
         case is FCN, is DeepLabV3, is DeepLabV3Plus: keys = StateDict.KeyMap(modelPrefix: "backbone.")
-        case is LRASPP: keys = LRASPP.torchvisionKeys
         default:
             throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, deeplabv3plus, lraspp, "
                            + "or unet with encoder vgg16 or resnet50); \(config.model.name.rawValue) has none",

@@ -5,34 +5,25 @@
 /// with 21 classes. The backbone's entries keep torchvision's `features` indices, so ImageNet
 /// weights load with `features.` read as `backbone.`.
 public final class LRASPP: Module, SegmentationModel {
-    /// MobileNetV3-Large's `features`, dilated in the last stage (1/16).
-    public let backbone: Sequential
+    public let backbone: MobileNetV3Backbone
     public let classifier: LRASPPHead
-    /// The `backbone` entries read: C2 (1/8) and the last (1/16).
-    private let taps: [Int]
 
     public init(numClasses: Int, interChannels: Int = 128, inChannels: Int = 3, widthMultiplier: Double = 1,
                 rng: inout SeededRandom) {
-        let net = MobileNetV3(dilated: true, inChannels: inChannels, widthMultiplier: widthMultiplier, rng: &rng)
-        let stages = net.stageIndices
-        taps = [stages[stages.count - 4], stages[stages.count - 1]]
-        backbone = net.features
-        classifier = LRASPPHead(low: net.featureChannels[taps[0]], high: net.featureChannels[taps[1]],
-                                classes: numClasses, inter: interChannels, rng: &rng)
+        backbone = MobileNetV3Backbone(inChannels: inChannels, widthMultiplier: widthMultiplier, rng: &rng)
+        let channels = backbone.segmentationChannels
+        classifier = LRASPPHead(low: channels.aux, high: channels.out, classes: numClasses, inter: interChannels, rng: &rng)
     }
 
     public func forward(_ x: Tensor) -> SegmentationOutput {
-        let features = backbone.forward(x, taps: taps)
-        let logits = classifier(low: features[0], high: features[1])
+        let features = backbone.segmentationFeatures(x)
+        let logits = classifier(low: features.aux, high: features.out)
         return SegmentationOutput(out: bilinearResize(logits, height: x.h, width: x.w, alignCorners: false))
     }
 
     public var groups: [String: [String]] {
         ["backbone": ["backbone"], "encoder": ["backbone"], "decoder": ["classifier"], "head": ["classifier"]]
     }
-
-    /// torchvision's mobilenet_v3_large state dict (`features.*`) loads into `backbone` by name.
-    public static let torchvisionKeys = StateDict.KeyMap(filePrefix: "features.", modelPrefix: "backbone.")
 }
 
 /// torchvision's `LRASPPHead(low, high, classes, inter)`: the high-level features through a 1×1

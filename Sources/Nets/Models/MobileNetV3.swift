@@ -82,6 +82,37 @@ public final class MobileNetV3: Module, Layer {
     }
 }
 
+/// MobileNetV3-Large's `features` as torchvision's segmentation models hold them
+/// (`IntermediateLayerGetter(backbone.features, ...)`: keys `backbone.0.0.weight` …), dilated in
+/// the last stage: C2 (1/8, 40 channels, what LR-ASPP's low branch and DeepLabV3's aux head
+/// read) and the last features (1/16, 960 channels).
+public final class MobileNetV3Backbone: Module, SegmentationBackbone {
+    public let features: Sequential
+    /// The `features` entries read: C2 and the last.
+    private let taps: [Int]
+    public let segmentationChannels: (aux: Int, out: Int)
+
+    public init(inChannels: Int = 3, widthMultiplier: Double = 1, rng: inout SeededRandom) {
+        let net = MobileNetV3(dilated: true, inChannels: inChannels, widthMultiplier: widthMultiplier, rng: &rng)
+        let stages = net.stageIndices
+        taps = [stages[stages.count - 4], stages[stages.count - 1]]
+        features = net.features
+        segmentationChannels = (net.featureChannels[taps[0]], net.featureChannels[taps[1]])
+    }
+
+    /// The features' entries are the backbone's own children, as in torchvision.
+    public override func namedChildren() -> [(String, Module)] { features.namedChildren() }
+
+    public func segmentationFeatures(_ x: Tensor) -> (aux: Tensor, out: Tensor) {
+        let f = features.forward(x, taps: taps)
+        return (f[0], f[1])
+    }
+
+    /// torchvision's mobilenet_v3_large state dict (`features.*`) loads into a model's
+    /// `backbone` by name.
+    public static let torchvisionKeys = StateDict.KeyMap(filePrefix: "features.", modelPrefix: "backbone.")
+}
+
 /// MobileNetV3's block, torchvision's `InvertedResidual` (keys `block.0.0.weight`, …): a 1×1
 /// expansion (left out when it would not widen), a depthwise k×k conv (strided, or dilated),
 /// optional squeeze-and-excitation, and a linear 1×1 projection; the input is added back when
