@@ -9,9 +9,10 @@ public enum UpsampleMode: String, ConfigChoice {
     case bilinear, transposed
 }
 
-/// A UNet's encoder: the plain UNet with `base_c`, or the VGG-UNet recipe's VGG16 features.
+/// A UNet's encoder: the plain UNet with `base_c`, the VGG-UNet recipe's VGG16 or ResNet-50
+/// trunk, or the DRIVE recipe's MobileNetV3-Large (`MobileV3Unet`).
 public enum UNetEncoderName: String, ConfigChoice {
-    case plain, vgg16, vgg16_bn, resnet50
+    case plain, vgg16, vgg16_bn, resnet50, mobilenet_v3_large
 }
 
 /// The backbone of an FCN or DeepLabV3 (torchvision's names).

@@ -30,6 +30,9 @@ public enum ModelFactory {
                                widthDivisor: vggDivisor, rng: &rng)
             case .resnet50:
                 return ResNetUNet(inChannels: m.inChannels, numClasses: classes, widths: resnetWidths, rng: &rng)
+            case .mobilenet_v3_large:
+                return MobileV3UNet(inChannels: m.inChannels, numClasses: classes, widthMultiplier: skeleton ? 0.5 : 1,
+                                    rng: &rng)
             }
         case .unetpp:
             let base = skeleton ? 1 : m.baseC
@@ -83,12 +86,12 @@ public enum ModelFactory {
         case is ClassicFCN: keys = ClassicFCN.torchvisionVGGKeys
         case is VGGUNet: keys = VGGUNet.torchvisionVGGKeys
         case is ResNetUNet: keys = ResNetUNet.torchvisionKeys
-        case is LRASPP: keys = MobileNetV3Backbone.torchvisionKeys
+        case is LRASPP, is MobileV3UNet: keys = MobileNetV3Backbone.torchvisionKeys
         case let deeplab as DeepLabV3 where deeplab.backbone is MobileNetV3Backbone: keys = MobileNetV3Backbone.torchvisionKeys
         case is FCN, is DeepLabV3, is DeepLabV3Plus: keys = StateDict.KeyMap(modelPrefix: "backbone.")
         default:
             throw at.error("model.pretrained needs a model with a torchvision backbone (fcn, deeplabv3, deeplabv3plus, lraspp, "
-                           + "or unet with encoder vgg16 or resnet50); \(config.model.name.rawValue) has none",
+                           + "or unet with encoder vgg16, resnet50 or mobilenet_v3_large); \(config.model.name.rawValue) has none",
                            at: "model.pretrained")
         }
         let report = try model.load(from: path, strict: false, keys: keys)

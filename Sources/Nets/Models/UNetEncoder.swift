@@ -12,6 +12,8 @@ public enum UNetEncoder: Equatable, Sendable {
     /// then `up_conv` (×2 bilinear upsampling, two 3×3 conv + ReLU at 64 channels) and `final`:
     /// `ResNetUNet`.
     case resnet50
+    /// torchvision's MobileNetV3-Large features, the recipe's `MobileV3Unet`: `MobileV3UNet`.
+    case mobileNetV3Large
 
     /// Builds the `unet` model with this encoder.
     public func makeModel(inChannels: Int = 3, numClasses: Int, rng: inout SeededRandom) -> any SegmentationModel {
@@ -23,6 +25,8 @@ public enum UNetEncoder: Equatable, Sendable {
             return VGGUNet(inChannels: inChannels, numClasses: numClasses, batchNorm: batchNorm, rng: &rng)
         case .resnet50:
             return ResNetUNet(inChannels: inChannels, numClasses: numClasses, rng: &rng)
+        case .mobileNetV3Large:
+            return MobileV3UNet(inChannels: inChannels, numClasses: numClasses, rng: &rng)
         }
     }
 
@@ -33,6 +37,7 @@ public enum UNetEncoder: Equatable, Sendable {
         case .plain: return nil
         case .vgg16: return VGGUNet.torchvisionVGGKeys
         case .resnet50: return ResNetUNet.torchvisionKeys
+        case .mobileNetV3Large: return MobileNetV3Backbone.torchvisionKeys
         }
     }
 }
