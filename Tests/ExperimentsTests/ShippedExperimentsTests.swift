@@ -77,6 +77,10 @@ final class ShippedExperimentsTests: XCTestCase {
         let loss = try Experiment.load(dir + "ablation_loss.yaml", options: options).runs
         XCTAssertEqual(loss.count, 8)
         XCTAssertEqual(Set(loss.map { "\($0.config.loss.dice),\($0.config.loss.focal)" }).count, 4)
+        let models = try Experiment.load(dir + "ablation_models.yaml", options: options).runs
+        XCTAssertEqual(models.map { "\($0.config.model.name.rawValue) \($0.config.seed)" },
+                       ["unet", "unetpp", "deeplabv3plus", "lraspp"].flatMap { m in (0...2).map { "\(m) \($0)" } })
+        XCTAssertTrue(models.allSatisfy { $0.config.schedule.epochs == 100 })
         let prune = try Experiment.load(dir + "ablation_unetpp_prune.yaml", options: options).runs
         XCTAssertEqual(prune.map { "\($0.config.model.prune),\($0.config.seed)" },
                        (1...4).flatMap { k in (0...2).map { "\(k),\($0)" } })
