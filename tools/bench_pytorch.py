@@ -1,5 +1,11 @@
 """PyTorch speed reference for runexp's `bench`: one full training step of the reference
-UNet (tools/reference/unet.py) on the CPU, timed the way a PyTorch user would run it.
+UNet (tools/reference/unet.py), or with --model of another model runexp has (the reference
+implementation runexp's matches key for key), on the CPU, timed the way a PyTorch user would run it:
+
+    --model unet            the DRIVE recipe's UNet (--base-c, --transposed)
+    --model unetpp          UNet++ (tools/reference/nested_unet.py), nb_filter 32 ... 512
+    --model deeplabv3plus   VainF's DeepLabV3+ on ResNet-18, output stride 16 (tools/reference/deeplabv3plus.py)
+    --model lraspp          torchvision's lraspp_mobilenet_v3_large
 
 A step is: forward, loss = cross-entropy (class weights [1, 2], ignore 255) + multiclass
 Dice loss (tools/reference/losses.py, the recipe of the reference UNet), backward, and
@@ -9,6 +15,7 @@ about 5% of target pixels are 255. Tensors are PyTorch's default contiguous NCHW
 
     /tmp/torchvenv/bin/python tools/bench_pytorch.py            # base_c 32, bilinear, batch 4, 256x256
     /tmp/torchvenv/bin/python tools/bench_pytorch.py --threads 1 --channels-last
+    /tmp/torchvenv/bin/python tools/bench_pytorch.py --model lraspp --channels-last    # vs runexp bench --config experiments/drive_lraspp.yaml
 
 Prints one line: throughput in images/second (mean over the timed steps and best single
 step), seconds per step, the peak resident set size of the process (ru_maxrss; also its
@@ -45,12 +52,32 @@ def parse():
     p.add_argument("--transposed", action="store_true",
                    help="transposed-convolution upsampling (default: bilinear)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and data (default 0)")
+    p.add_argument("--model", default="unet", choices=["unet", "unetpp", "deeplabv3plus", "lraspp"],
+                   help="the model to train (default: the recipe's UNet)")
     args = p.parse_args()
     if min(args.base_c, args.batch, args.size, args.threads, args.steps) < 1 or args.warmup < 0:
         p.error("--base-c, --batch, --size, --threads and --steps must be at least 1, --warmup at least 0")
     if args.size < 16:
         p.error("--size must be at least 16 (the UNet pools four times)")
     return args
+
+
+def build(args):
+    if args.model == "unetpp":
+        from tools.reference.nested_unet import NestedUNet
+        return NestedUNet(args.classes)
+    if args.model == "deeplabv3plus":
+        from tools.reference.deeplabv3plus import DeepLabV3Plus
+        return DeepLabV3Plus(18, args.classes, 16)
+    if args.model == "lraspp":
+        from torchvision.models.segmentation import lraspp_mobilenet_v3_large
+        return lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=args.classes)
+    return UNet(in_channels=3, num_classes=args.classes, bilinear=not args.transposed, base_c=args.base_c)
+
+
+def describe(args):
+    return {"unet": f"UNet base_c={args.base_c}", "unetpp": "UNet++", "deeplabv3plus": "DeepLabV3+ ResNet-18 OS16",
+            "lraspp": "LR-ASPP MobileNetV3-Large"}[args.model]
 
 
 def main():
@@ -62,7 +89,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    model = UNet(in_channels=3, num_classes=args.classes, bilinear=not args.transposed, base_c=args.base_c)
+    model = build(args)
     model.train()
     x = torch.randn(args.batch, 3, args.size, args.size)
     target = torch.randint(0, args.classes, (args.batch, args.size, args.size))
@@ -74,7 +101,9 @@ def main():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
 
     def step():
-        loss = criterion(model(x), target, class_weight=class_weight, ignore_index=255)
+        out = model(x)
+        loss = criterion(out["out"] if isinstance(out, dict) else out, target, class_weight=class_weight,
+                         ignore_index=255)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -90,10 +119,10 @@ def main():
 
     mean = sum(times) / len(times)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    mode = "transposed" if args.transposed else "bilinear"
+    mode = ("transposed" if args.transposed else "bilinear") if args.model == "unet" else ""
     layout = "channels_last" if args.channels_last else "NCHW"
     print(f"pytorch {torch.__version__} cpu ({platform.machine()}, {args.threads} threads, {layout}) "
-          f"UNet base_c={args.base_c} {mode} ({parameter_count(model):,} params) batch {args.batch} "
+          f"{describe(args)} {mode} ({parameter_count(model):,} params) batch {args.batch} "
           f"3x{args.size}x{args.size}, {args.classes} classes, CE+Dice, SGD: "
           f"{args.batch / mean:.3f} img/s mean, {args.batch / min(times):.3f} img/s best "
           f"({mean:.3f} s/step mean over {args.steps} after {args.warmup} warm-up), "
