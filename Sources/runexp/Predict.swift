@@ -9,7 +9,11 @@ struct Predict: ParsableCommand {
         abstract: "Segment images with a trained checkpoint; writes class-id and overlay PNGs.",
         discussion: """
             For each image, writes OUT/<stem>.png, a palette PNG whose pixel values are the class ids \
-            (shown in the VOC colours), and OUT/<stem>_overlay.png, the prediction over the image. \
+            (shown in the VOC colours), and OUT/<stem>_overlay.png, the prediction over the image; \
+            with --probabilities (two-class models) also OUT/<stem>_prob.png, the foreground \
+            probability as 16-bit gray (value = round(p × 65535)). With --mask, pixels outside the \
+            field of view (where the mask is black) are background, probability 0, as the DRIVE \
+            recipe's predict.py blanks them. \
             The model and its normalisation come from the run's config.yaml, looked for two folders \
             above the checkpoint unless --config names it. Images are segmented at full size, as in \
             evaluation. An image that cannot be read is reported and skipped, and the exit status is \
@@ -27,10 +31,17 @@ struct Predict: ParsableCommand {
     var config: String?
     @Option(help: ArgumentHelp("Folder for the PNGs (created when missing).", valueName: "dir")) var out: String
     @Option(help: "Threads (default: the config's `threads`, else OMP_NUM_THREADS, else all cores).") var threads: Int?
+    @Option(help: ArgumentHelp("A field-of-view mask (nonzero inside): one for every image, or one per image "
+                               + "in their order.", valueName: "file"))
+    var mask: [String] = []
+    @Flag(help: "Also write the foreground probability as a 16-bit PNG (two-class models).") var probabilities = false
     @Argument(help: ArgumentHelp("Images to segment (PNG, JPEG, TIFF, GIF).", valueName: "image")) var images: [String]
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if mask.count > 1 && mask.count != images.count {
+            throw ValidationError("--mask: give one mask for all images or one per image (\(images.count)), not \(mask.count)")
+        }
     }
 
     /// `config.yaml` of the run folder holding `checkpoints/<file>`.
@@ -72,6 +83,11 @@ struct Predict: ParsableCommand {
             CommandErrors.print("\(error)")
             throw ExitCode(1)
         }
+        if probabilities && run.config.data.numClasses != 2 {
+            CommandErrors.print("--probabilities writes the foreground probability of a two-class model; "
+                                + "this one has \(run.config.data.numClasses) classes")
+            throw ExitCode(2)
+        }
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         } catch {
@@ -82,19 +98,29 @@ struct Predict: ParsableCommand {
         var written: [String: String] = [:]  // output stem → input, to catch two inputs with one stem
         var failed = 0
         let ignore = Int32(run.config.data.ignoreIndex)
-        for path in images {
+        for (i, path) in images.enumerated() {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             do {
                 if let other = written[stem] {
                     throw ImageError(path, "its outputs would overwrite those of \(other) (same name '\(stem)'); rename one")
                 }
-                let prediction = try predictor.predict(file: path)
-                try ImageCodec.writePNG(PredictionImages.classImage(prediction.classes), to: "\(out)/\(stem).png")
+                var prediction = try predictor.predict(file: path)
+                if !mask.isEmpty {
+                    prediction.blank(outside: try fieldOfView(mask.count == 1 ? mask[0] : mask[i], for: prediction, of: path))
+                }
+                var outputs = ["\(out)/\(stem).png", "\(out)/\(stem)_overlay.png"]
+                try ImageCodec.writePNG(PredictionImages.classImage(prediction.classes), to: outputs[0])
                 try ImageCodec.writePNG(PredictionImages.overlay(prediction.image, classes: prediction.classes,
                                                                  ignoreIndex: ignore),
-                                        to: "\(out)/\(stem)_overlay.png")
+                                        to: outputs[1])
+                if probabilities, let foreground = prediction.foreground {
+                    outputs.append("\(out)/\(stem)_prob.png")
+                    try ImageCodec.writePNG(PredictionImages.probabilityImage(foreground, width: prediction.image.width,
+                                                                              height: prediction.image.height),
+                                            to: outputs[2])
+                }
                 written[stem] = path
-                print("\(path) → \(out)/\(stem).png, \(out)/\(stem)_overlay.png")
+                print("\(path) → \(outputs.joined(separator: ", "))")
             } catch let error as ImageError {
                 CommandErrors.print("\(error)")  // already starts with the file's path
                 failed += 1
@@ -107,5 +133,15 @@ struct Predict: ParsableCommand {
             CommandErrors.print("\(failed) of \(images.count) image\(images.count == 1 ? "" : "s") failed")
             throw ExitCode(1)
         }
+    }
+
+    /// The pixels of `path`'s field-of-view mask that are inside (nonzero once converted to gray).
+    private func fieldOfView(_ path: String, for prediction: Prediction, of image: String) throws -> [Bool] {
+        let fov = try ImageCodec.read(path).converted(to: .gray)
+        guard fov.width == prediction.image.width && fov.height == prediction.image.height else {
+            throw ImageError(path, "the mask is \(fov.width)x\(fov.height) but \(image) is "
+                             + "\(prediction.image.width)x\(prediction.image.height)")
+        }
+        return fov.samples.map { $0 != 0 }
     }
 }

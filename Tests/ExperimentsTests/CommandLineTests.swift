@@ -97,6 +97,70 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(vessel > 0 && vessel < 72 * 72, "both classes predicted: \(vessel)")
     }
 
+    /// `--mask` blanks the prediction outside the field of view (background, probability 0);
+    /// `--probabilities` writes round(p × 65535) of the foreground softmax as 16-bit gray; a
+    /// mask of another size is a located error for that image; more masks than one but not one
+    /// per image is a usage error.
+    func testPredictMasksTheFieldOfViewAndWritesProbabilities() throws {
+        _ = try binary()
+        let dir = try temporaryFolder()
+        let run = try Experiment.parse(Self.tinyYAML, file: "tiny.yaml", options: ConfigOptions(checkPaths: false)).runs[0]
+        let runDir = dir + "/run"
+        try FileManager.default.createDirectory(atPath: runDir + "/checkpoints", withIntermediateDirectories: true)
+        try run.configYAML.write(toFile: runDir + "/config.yaml", atomically: true, encoding: .utf8)
+        let model = try ModelFactory.makeModel(run.config, at: run.locations)
+        let generator = try SyntheticFundus(size: 72, seed: RunSetup.syntheticDataSeed)
+        let (_, val) = try SyntheticDataset.split(generator, trainCount: 4, valCount: 1)
+        let loader = try DataLoader(dataset: val, transform: .eval(EvalTransform(mean: [0.5, 0.3, 0.2], std: [0.2, 0.1, 0.1])),
+                                    seed: 0, batchSize: 1, shuffle: false)
+        try PredictionTests.balance(model, on: loader.batch([0], epoch: 0).images)
+        try model.save(to: runDir + "/checkpoints/best.safetensors")
+        try SyntheticDataset.export(generator, indices: 4..<5, to: dir + "/data")
+        // The field of view: the left half.
+        let fov = Image(width: 72, height: 72, colorModel: .gray,
+                        samples: (0..<72 * 72).map { $0 % 72 < 36 ? 255 : 0 })
+        try ImageCodec.writePNG(fov, to: dir + "/fov.png")
+        try ImageCodec.writePNG(Image(width: 8, height: 8, colorModel: .gray, samples: [UInt8](repeating: 255, count: 64)),
+                                to: dir + "/small.png")
+
+        let result = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "--mask", "fov.png",
+                                 "--probabilities", "data/images/synthetic_0004.png", "--out", "pred"], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        model.setTraining(false)
+        let logits = model(try loader.batch([0], epoch: 0).images).out
+        let classes = try XCTUnwrap(try ImageCodec.read(dir + "/pred/synthetic_0004.png").labelValues())
+        let probability = try ImageCodec.read(dir + "/pred/synthetic_0004_prob.png")
+        XCTAssertEqual(probability.bitDepth, 16)
+        let p16 = try XCTUnwrap(probability.samples16)
+        var inside = [0, 0]
+        for y in 0..<72 {
+            for x in 0..<72 {
+                let o = logits.offset(0, 0, y, x), i = y * 72 + x
+                guard x < 36 else {
+                    XCTAssertEqual(classes[i], 0, "outside at \(x),\(y)")
+                    XCTAssertEqual(p16[i], 0, "outside at \(x),\(y)")
+                    continue
+                }
+                let p = 1 / (1 + exp(Double(logits.data[o]) - Double(logits.data[o + 1])))
+                XCTAssertEqual(Double(p16[i]), (p * 65535).rounded(), accuracy: 1, "p at \(x),\(y)")
+                XCTAssertEqual(classes[i], logits.data[o + 1] > logits.data[o] ? 1 : 0)
+                inside[Int(classes[i])] += 1
+            }
+        }
+        XCTAssertTrue(inside[0] > 0 && inside[1] > 0, "both classes inside: \(inside)")
+
+        let wrongSize = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "--mask", "small.png",
+                                    "data/images/synthetic_0004.png", "--out", "pred2"], in: dir)
+        XCTAssertEqual(wrongSize.status, 1)
+        XCTAssertTrue(wrongSize.stderr.hasPrefix("small.png: the mask is 8x8 but data/images/synthetic_0004.png is 72x72"),
+                      wrongSize.stderr)
+        let twoMasks = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "--mask", "fov.png",
+                                   "--mask", "fov.png", "data/images/synthetic_0004.png", "--out", "pred3"], in: dir)
+        XCTAssertEqual(twoMasks.status, 2, twoMasks.stderr)
+        XCTAssertTrue(twoMasks.stderr.contains("--mask: give one mask for all images or one per image (1), not 2"),
+                      twoMasks.stderr)
+    }
+
     func testPredictFailsEarlyOnMissingCheckpointOrBadConfig() throws {
         let dir = try temporaryFolder()
         let missing = try runexp(["predict", "--checkpoint", "nope/checkpoints/best.safetensors", "a.png", "--out", "p"], in: dir)

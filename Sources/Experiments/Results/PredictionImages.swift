@@ -32,6 +32,13 @@ public enum PredictionImages {
         return Image(width: classes.w, height: classes.h, colorModel: .indexed, samples: samples, palette: palette)
     }
 
+    /// Probabilities as a 16-bit gray image, value round(p × 65535), so that anyone can
+    /// recompute curves from the files with their own tools.
+    public static func probabilityImage(_ p: [Float], width: Int, height: Int) -> Image {
+        Image(width: width, height: height, colorModel: .gray,
+              samples16: p.map { UInt16((min(max($0, 0), 1) * 65535).rounded()) })
+    }
+
     /// The class ids of `classes` (one image) painted in `palette`'s colours as an RGB image;
     /// `ignoreIndex` pixels in `ignoreColor`. An id without a palette entry is painted black.
     public static func colored(_ classes: LabelMap, palette: [Image.Color] = Image.Color.vocColorMap,

@@ -1,12 +1,25 @@
+import Foundation
 import Nets
 
 /// One image's segmentation: its class ids and the image as the model read it (8-bit, before
 /// normalisation), for drawing overlays.
 public struct Prediction: Sendable {
     /// Class ids, one image (n = 1) of the input's size.
-    public let classes: LabelMap
+    public var classes: LabelMap
     /// The input converted to the colour model the network takes (see `Predictor.colorModel`).
     public let image: Image
+    /// Two-class models: each pixel's softmax probability of class 1 (the foreground), row by row.
+    public var foreground: [Float]?
+
+    /// Blanks the pixels outside a field of view (where `inside` is false): background class 0
+    /// and probability 0, as the DRIVE recipe's predict.py does with its ROI mask.
+    public mutating func blank(outside inside: [Bool]) {
+        precondition(inside.count == classes.values.count, "field of view of \(inside.count) pixels for \(classes.values.count)")
+        for i in inside.indices where !inside[i] {
+            classes.values[i] = 0
+            foreground?[i] = 0
+        }
+    }
 }
 
 /// A trained network ready to segment images the way evaluation does: the run's config builds
@@ -56,7 +69,14 @@ public final class Predictor {
                               ignoreIndex: transform.ignoreIndex)
         try checkInputSize(batch, model)
         let logits = model(batch.images).out
-        return Prediction(classes: batch.unpadded(Predictor.argmax(logits), item: 0), image: input)
+        // softmax over two classes: p₁ = 1 / (1 + e^(l₀ − l₁)).
+        let foreground = logits.c == 2 ? Predictor.twoClassForeground(batch.unpadded(logits, item: 0)) : nil
+        return Prediction(classes: batch.unpadded(Predictor.argmax(logits), item: 0), image: input, foreground: foreground)
+    }
+
+    /// Class-1 probabilities of interleaved two-class logits.
+    static func twoClassForeground(_ logits: [Float]) -> [Float] {
+        stride(from: 0, to: logits.count, by: 2).map { i in 1 / (1 + exp(logits[i] - logits[i + 1])) }
     }
 
     /// The class of highest logit at every pixel of `logits` (N×C×H×W, either layout); ties go

@@ -33,9 +33,7 @@ public final class DeepLabV3Plus: Module, SegmentationModel {
         return SegmentationOutput(out: bilinearResize(logits, height: x.h, width: x.w, alignCorners: false))
     }
 
-    public var groups: [String: [String]] {
-        ["backbone": ["backbone"], "encoder": ["backbone"], "decoder": ["classifier"], "head": ["classifier"]]
-    }
+    public var groups: [String: [String]] { backboneClassifierGroups }
 }
 
 /// VainF's `DeepLabHeadV3Plus(in_channels, low_level_channels, num_classes, aspp_dilate)`. Its

@@ -21,9 +21,7 @@ public final class LRASPP: Module, SegmentationModel {
         return SegmentationOutput(out: bilinearResize(logits, height: x.h, width: x.w, alignCorners: false))
     }
 
-    public var groups: [String: [String]] {
-        ["backbone": ["backbone"], "encoder": ["backbone"], "decoder": ["classifier"], "head": ["classifier"]]
-    }
+    public var groups: [String: [String]] { backboneClassifierGroups }
 }
 
 /// torchvision's `LRASPPHead(low, high, classes, inter)`: the high-level features through a 1×1

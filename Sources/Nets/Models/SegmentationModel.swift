@@ -32,6 +32,12 @@ extension SegmentationModel {
     public func callAsFunction(_ x: Tensor) -> SegmentationOutput { forward(x) }
 }
 
+/// The groups of a model made of a `backbone` and a `classifier` head, as torchvision's
+/// segmentation models are.
+let backboneClassifierGroups: [String: [String]] = [
+    "backbone": ["backbone"], "encoder": ["backbone"], "decoder": ["classifier"], "head": ["classifier"],
+]
+
 /// A freeze name that is neither a group of the model nor a prefix of its parameter keys.
 public struct UnknownFreezeName: Error, CustomStringConvertible {
     public let description: String

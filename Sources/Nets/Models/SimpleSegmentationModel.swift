@@ -45,10 +45,7 @@ public class SimpleSegmentationModel: Module, SegmentationModel {
         return SegmentationOutput(out: out, aux: aux)
     }
 
-    public var groups: [String: [String]] {
-        ["backbone": ["backbone"], "encoder": ["backbone"], "decoder": ["classifier"], "head": ["classifier"],
-         "aux": ["aux_classifier"]]
-    }
+    public var groups: [String: [String]] { backboneClassifierGroups.merging(["aux": ["aux_classifier"]]) { $1 } }
 }
 
 /// torchvision's `fcn_resnet50`/`fcn_resnet101` (Long et al., 2015, on a dilated ResNet), and

@@ -157,9 +157,10 @@ enum PNGCodec {
         }
     }
 
-    /// Writes `image` as 8-bit PNG to an open file (see `ImageCodec.writePNG`). libpng's
-    /// simplified writer adds an sRGB chunk, which is true of 8-bit data and which readers of
-    /// class-id PNGs (Pillow, OpenCV, this file) ignore.
+    /// Writes `image` as PNG (see `ImageCodec.writePNG`): 8-bit, or 16-bit for a gray or RGB
+    /// image with `samples16` (stored as they are, marked linear). libpng's simplified writer
+    /// adds an sRGB chunk to 8-bit data, which readers of class-id PNGs (Pillow, OpenCV, this
+    /// file) ignore.
     static func encode(_ image: Image) throws -> [UInt8] {
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
@@ -180,13 +181,16 @@ enum PNGCodec {
             png.colormap_entries = UInt32(image.palette.count)
             colormap = image.palette.flatMap { [$0.red, $0.green, $0.blue, $0.alpha] }
         }
+        let wide = image.samples16 != nil && (image.colorModel == .gray || image.colorModel == .rgb)
+        if wide { png.format |= PNG_FORMAT_FLAG_LINEAR }
         guard image.width > 0, image.height > 0 else {
             throw DecodeFailure("cannot write PNG: the image is \(image.width)x\(image.height) pixels")
         }
         // The simplified API encodes to memory in two calls: the first measures, the second writes.
         var size = 0
         var bytes: [UInt8] = []
-        let ok = image.samples.withUnsafeBytes { pixels in
+        let data: [UInt8] = wide ? image.samples16!.withUnsafeBytes { Array($0) } : image.samples
+        let ok = data.withUnsafeBytes { pixels in
             colormap.withUnsafeBytes { map -> Int32 in
                 guard png_image_write_to_memory(&png, nil, &size, 0, pixels.baseAddress, 0, map.baseAddress) != 0
                 else { return 0 }
