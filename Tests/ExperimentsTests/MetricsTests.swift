@@ -212,3 +212,42 @@ final class MetricsTests: XCTestCase {
         }
     }
 }
+
+/// ROC and PR areas from binned counts against scikit-learn's roc_auc_score and
+/// average_precision_score on the same float32 scores (tools/fixtures/score_curves.py: network-like
+/// probabilities with exact 0s and 1s and rounded duplicates), pooled and per image, within 1e-4.
+final class ScoreCurvesTests: XCTestCase {
+    func testAreasMatchScikitLearn() throws {
+        let path = try XCTUnwrap(Bundle.module.path(forResource: "score_curves", ofType: "safetensors", inDirectory: "Fixtures"))
+        let tensors = try SafeTensors.read(path)
+        func floats(_ key: String) throws -> [Float] { try XCTUnwrap(tensors[key], key).array }
+        let scores = try floats("scores"), labels = try floats("labels"), offsets = try floats("offsets").map { Int($0) }
+        var curves = ScoreCurves()
+        for k in 0..<offsets.count - 1 {
+            let start = offsets[k]
+            curves.addImage(count: offsets[k + 1] - start, score: { scores[start + $0] }, positive: { labels[start + $0] == 1 })
+        }
+        let pooled = curves.pooled
+        XCTAssertEqual(pooled.roc, Double(try floats("roc_pooled")[0]), accuracy: 1e-4)
+        XCTAssertEqual(pooled.pr, Double(try floats("ap_pooled")[0]), accuracy: 1e-4)
+        for (k, (roc, ap)) in zip(try floats("roc_images"), try floats("ap_images")).enumerated() {
+            XCTAssertEqual(curves.imageROC[k], Double(roc), accuracy: 1e-4, "image \(k)")
+            XCTAssertEqual(curves.imagePR[k], Double(ap), accuracy: 1e-4, "image \(k)")
+        }
+    }
+
+    /// Hand-made cases: perfect and reversed ranking, all tied, one class only.
+    func testEdgeCases() {
+        func areas(_ scores: [Float], _ labels: [Bool]) -> (roc: Double, pr: Double) {
+            var c = ScoreCurves()
+            c.addImage(count: scores.count, score: { scores[$0] }, positive: { labels[$0] })
+            return c.pooled
+        }
+        XCTAssertEqual(areas([0.9, 0.8, 0.2, 0.1], [true, true, false, false]).roc, 1)
+        XCTAssertEqual(areas([0.9, 0.8, 0.2, 0.1], [true, true, false, false]).pr, 1)
+        XCTAssertEqual(areas([0.1, 0.2, 0.8, 0.9], [true, true, false, false]).roc, 0)
+        XCTAssertEqual(areas([0.5, 0.5, 0.5, 0.5], [true, false, false, false]).roc, 0.5)
+        XCTAssertEqual(areas([0.5, 0.5, 0.5, 0.5], [true, false, false, false]).pr, 0.25)
+        XCTAssertTrue(areas([0.3, 0.7], [true, true]).roc.isNaN, "no negatives")
+    }
+}
