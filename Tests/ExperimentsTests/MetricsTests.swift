@@ -251,3 +251,37 @@ final class ScoreCurvesTests: XCTestCase {
         XCTAssertTrue(areas([0.3, 0.7], [true, true]).roc.isNaN, "no negatives")
     }
 }
+
+/// Precision, recall, specificity, F1 and MCC of the foreground at the argmax against
+/// scikit-learn's on the score-curve fixture's pixels (exact counts: equal to float precision).
+final class ClassRatesTests: XCTestCase {
+    func testRatesMatchScikitLearn() throws {
+        let path = try XCTUnwrap(Bundle.module.path(forResource: "score_curves", ofType: "safetensors", inDirectory: "Fixtures"))
+        let tensors = try SafeTensors.read(path)
+        let scores = try XCTUnwrap(tensors["scores"]).array, labels = try XCTUnwrap(tensors["labels"]).array
+        let expected = try XCTUnwrap(tensors["rates_pooled"]).array
+        var matrix = ConfusionMatrix(numClasses: 2)
+        try matrix.add(predictions: scores.map { $0 > 0.5 ? Int32(1) : 0 },
+                       target: LabelMap(n: 1, h: 1, w: labels.count, values: labels.map { Int32($0) }))
+        let rates = ClassRates(matrix)
+        for (name, value, want) in zip5(rates, expected) {
+            XCTAssertEqual(value, Double(want), accuracy: 1e-6, name)
+        }
+        // Class 0 one-vs-rest is class 1 with the roles swapped.
+        XCTAssertEqual(rates.recall[0], rates.specificity[1])
+        XCTAssertEqual(rates.mcc[0], rates.mcc[1], accuracy: 1e-12)
+    }
+
+    private func zip5(_ r: ClassRates, _ e: [Float]) -> [(String, Double, Float)] {
+        [("precision", r.precision[1], e[0]), ("recall", r.recall[1], e[1]), ("specificity", r.specificity[1], e[2]),
+         ("f1", r.f1[1], e[3]), ("mcc", r.mcc[1], e[4])]
+    }
+
+    func testUndefinedRatesAreNaN() throws {
+        var matrix = ConfusionMatrix(numClasses: 2)
+        try matrix.add(predictions: [Int32](repeating: 0, count: 4) as [Int32], target: LabelMap(n: 1, h: 1, w: 4, values: [0, 0, 0, 0]))
+        let rates = ClassRates(matrix)
+        XCTAssertTrue(rates.precision[1].isNaN && rates.recall[1].isNaN && rates.mcc[1].isNaN)
+        XCTAssertEqual(rates.specificity[1], 1)
+    }
+}
