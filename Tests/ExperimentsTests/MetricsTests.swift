@@ -285,3 +285,53 @@ final class ClassRatesTests: XCTestCase {
         XCTAssertEqual(rates.specificity[1], 1)
     }
 }
+
+/// `eval.metrics`: the paper scores through `SegmentationMetrics`, from two-class logits whose
+/// softmax is the score fixture's probabilities, one image per batch, against scikit-learn:
+/// pooled and per-image-mean AUCs within 1e-4, pooled rates at the argmax (p > 0.5) exactly.
+final class PixelScoresTests: XCTestCase {
+    func testPaperScoresFromLogitsMatchScikitLearn() throws {
+        let path = try XCTUnwrap(Bundle.module.path(forResource: "score_curves", ofType: "safetensors", inDirectory: "Fixtures"))
+        let tensors = try SafeTensors.read(path)
+        func floats(_ key: String) throws -> [Float] { try XCTUnwrap(tensors[key], key).array }
+        let scores = try floats("scores"), labels = try floats("labels"), offsets = try floats("offsets").map { Int($0) }
+        var metrics = SegmentationMetrics(numClasses: 2, pixelScores: true)
+        for k in 0..<offsets.count - 1 {
+            let range = offsets[k]..<offsets[k + 1]
+            // Logits (0, log(p / (1 − p))), clamped where p is exactly 0 or 1.
+            let logits = Tensor(shape: [1, 2, 1, range.count], layout: .nhwc, values: range.flatMap { i -> [Float] in
+                let p = Double(scores[i])
+                return [0, Float(max(-60, min(60, log(p / (1 - p)))))]
+            })
+            // One pixel in ten is ignored (outside the field of view): it must not count.
+            var target = range.map { Int32(labels[$0]) }
+            var ignored = 0
+            for j in stride(from: 7, to: target.count, by: 10) { target[j] = 255; ignored += 1 }
+            metrics.add(logits: logits, target: LabelMap(n: 1, h: 1, w: range.count, values: target))
+        }
+        // The expected values are for every pixel; recompute this test's own reference on the
+        // counted ones through ScoreCurves and ClassRates, which match scikit-learn (above).
+        var curves = ScoreCurves()
+        var matrix = ConfusionMatrix(numClasses: 2)
+        for k in 0..<offsets.count - 1 {
+            let counted = (offsets[k]..<offsets[k + 1]).enumerated().filter { ($0.offset - 7) % 10 != 0 || $0.offset < 7 }
+                .map(\.element)
+            curves.addImage(count: counted.count, score: { scores[counted[$0]] }, positive: { labels[counted[$0]] == 1 })
+            try matrix.add(predictions: counted.map { scores[$0] > 0.5 ? Int32(1) : 0 },
+                           target: LabelMap(n: 1, h: 1, w: counted.count, values: counted.map { Int32(labels[$0]) }))
+        }
+        let pixel = try XCTUnwrap(metrics.scores.pixel)
+        XCTAssertEqual(pixel.images, 4)
+        XCTAssertEqual(pixel.rocAUC.pooled[1], curves.pooled.roc, accuracy: 1e-6)
+        XCTAssertEqual(pixel.prAUC.pooled[1], curves.pooled.pr, accuracy: 1e-6)
+        XCTAssertEqual(pixel.rocAUC.mean[1], curves.imageROC.reduce(0, +) / 4, accuracy: 1e-6)
+        XCTAssertTrue(pixel.rocAUC.pooled[0].isNaN, "no curve for the background")
+        let rates = ClassRates(matrix)
+        XCTAssertEqual(pixel.recall.pooled, rates.recall)
+        XCTAssertEqual(pixel.specificity.pooled, rates.specificity)
+        XCTAssertEqual(pixel.mcc.pooled, rates.mcc)
+        XCTAssertGreaterThan(pixel.f1.std[1], 0)
+        // And the sklearn values themselves, on all pixels, stay within reach of these.
+        XCTAssertEqual(pixel.rocAUC.pooled[1], Double(try floats("roc_pooled")[0]), accuracy: 2e-3)
+    }
+}

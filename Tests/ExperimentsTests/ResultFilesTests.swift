@@ -160,6 +160,29 @@ final class ResultFilesTests: XCTestCase {
         XCTAssertEqual(object?["class_iou"] as? [NSObject], [NSNumber(value: 0.947), NSNull()])
     }
 
+    /// `eval.metrics`' paper scores survive metrics.jsonl bit for bit (NaN as null) — a resumed
+    /// run compares them — and print as a scoped block in result.txt.
+    func testPixelScoresRoundTripAndPrint() throws {
+        func statistic(_ base: Double) -> PixelScores.Statistic {
+            PixelScores.Statistic(pooled: [base, base / 3], mean: [.nan, base / 7], std: [.nan, 1e-17 + base / 11])
+        }
+        let pixel = PixelScores(images: 20, precision: statistic(0.8), recall: statistic(0.767), specificity: statistic(0.984),
+                                f1: statistic(0.816), mcc: statistic(0.79), rocAUC: statistic(0.979), prAUC: statistic(0.9))
+        var record = twoEpochs[0]
+        record.scores?.pixel = pixel
+        let path = dir + "/metrics.jsonl"
+        let log = try MetricsLog(path: path)
+        try log.append(record)
+        XCTAssertEqual(try MetricsLog.read(path), [record])
+        XCTAssertEqual(try MetricsLog.read(path)[0].scores?.pixel, pixel)
+        let text = ResultFile.render([record])
+        XCTAssertTrue(text.contains("""
+            pixel scores (class 1, argmax; ignore_index pixels excluded; pooled over 20 images | image mean ± std):
+            sensitivity: 0.2557 | 0.1096 ± 0.0697
+            """), text)
+        XCTAssertTrue(text.contains("AUC-ROC: 0.3263 | 0.1399 ± 0.0890\n"), text)
+    }
+
     /// A kill mid-line leaves a tail with no newline: it is dropped on read, cut off when the log
     /// is reopened, and the next append starts on a clean line.
     func testMetricsLogToleratesTruncatedLastLine() throws {

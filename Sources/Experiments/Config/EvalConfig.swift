@@ -15,6 +15,9 @@ public struct EvalConfig: Equatable, Sendable {
     public var metric = EvalMetric.dice
     /// Keep `best.safetensors` of the best epoch by `metric`.
     public var saveBest = true
+    /// Also compute the paper metrics (`PixelScores`: precision, sensitivity, specificity, F1,
+    /// MCC, ROC and PR areas), into metrics.jsonl and a block of result.txt.
+    public var metrics = false
 
     public init() {}
 }
@@ -24,5 +27,7 @@ extension EvalConfig: ConfigSection {
         .value("every", \.every, check: { [($0.every >= 1, "must be >= 1")] }),
         .value("metric", \.metric),
         .value("save_best", \.saveBest),
+        // Written only when on, so that the configs (and run hashes) of runs without it stay as they were.
+        .value("metrics", \.metrics, writing: { $0 ? "true" : nil }),
     ]
 }

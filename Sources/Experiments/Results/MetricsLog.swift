@@ -84,12 +84,22 @@ public final class MetricsLog {
                 "\"class_iou\":[\(s.classIoU.map(number).joined(separator: ","))]",
                 "\"miou\":\(number(s.meanIoU))",
             ]
+            if let pixel = s.pixel { fields.append("\"pixel\":\(line(pixel))") }
         }
         fields += ["\"img_per_s\":\(number(record.imagesPerSecond))", "\"seconds\":\(number(record.seconds))"]
         return "{" + fields.joined(separator: ",") + "}"
     }
 
     private static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+
+    /// `{"images": N, "precision": {"pooled": [per class], "mean": [...], "std": [...]}, ...}`.
+    private static func line(_ p: PixelScores) -> String {
+        func list(_ xs: [Double]) -> String { "[" + xs.map(number).joined(separator: ",") + "]" }
+        let scores = p.named.map { name, s in
+            "\"\(name)\":{\"pooled\":\(list(s.pooled)),\"mean\":\(list(s.mean)),\"std\":\(list(s.std))}"
+        }
+        return "{\"images\":\(p.images)," + scores.joined(separator: ",") + "}"
+    }
 
 
     // MARK: Decoding
@@ -108,13 +118,34 @@ public final class MetricsLog {
         var miou: Double?
         var img_per_s: Double?
         var seconds: Double?
+        var pixel: PixelLine?
+
+        struct PixelLine: Decodable {
+            struct Statistic: Decodable {
+                var pooled: [Double?]
+                var mean: [Double?]
+                var std: [Double?]
+                var value: PixelScores.Statistic {
+                    PixelScores.Statistic(pooled: pooled.map { $0 ?? .nan }, mean: mean.map { $0 ?? .nan },
+                                          std: std.map { $0 ?? .nan })
+                }
+            }
+            var images: Int
+            var precision, recall, specificity, f1, mcc, auc_roc, auc_pr: Statistic
+            var value: PixelScores {
+                PixelScores(images: images, precision: precision.value, recall: recall.value,
+                            specificity: specificity.value, f1: f1.value, mcc: mcc.value, rocAUC: auc_roc.value,
+                            prAUC: auc_pr.value)
+            }
+        }
 
         var record: EpochRecord {
             let scores = dice.map { dice in
                 SegmentationScores(dice: dice ?? .nan, recipeDice: dice_recipe ?? .nan,
                                    globalAccuracy: global_correct ?? .nan,
                                    classAccuracy: (class_acc ?? []).map { $0 ?? .nan },
-                                   classIoU: (class_iou ?? []).map { $0 ?? .nan }, meanIoU: miou ?? .nan)
+                                   classIoU: (class_iou ?? []).map { $0 ?? .nan }, meanIoU: miou ?? .nan,
+                                   pixel: pixel?.value)
             }
             return EpochRecord(epoch: epoch, trainLoss: train_loss ?? .nan,
                                losses: (losses ?? [:]).mapValues { $0 ?? .nan }, lr: lr ?? .nan, scores: scores,
@@ -136,11 +167,12 @@ public final class MetricsLog {
             miou = try c.decodeIfPresent(Double.self, forKey: .miou)
             img_per_s = try c.decodeIfPresent(Double.self, forKey: .img_per_s)
             seconds = try c.decodeIfPresent(Double.self, forKey: .seconds)
+            pixel = try c.decodeIfPresent(PixelLine.self, forKey: .pixel)
         }
 
         enum CodingKeys: String, CodingKey {
             case epoch, train_loss, losses, lr, dice, dice_recipe, global_correct, class_acc, class_iou, miou
-            case img_per_s, seconds
+            case img_per_s, seconds, pixel
         }
     }
 

@@ -72,7 +72,8 @@ public enum ResultFile {
         try AtomicFile.write(render(records, summary: summary), to: path)
     }
 
-    /// The seven lines under a block header, each ending in a newline.
+    /// The seven lines under a block header, each ending in a newline, then the paper metrics'
+    /// lines when the run computed them.
     private static func lines(_ r: EpochRecord) -> String {
         let s = r.scores!
         return """
@@ -85,5 +86,30 @@ public enum ResultFile {
             mean IoU: \(NumberFormat.percent(s.meanIoU))
 
             """
+            + (s.pixel.map(pixelLines) ?? "")
+    }
+
+    /// The paper metrics of the foreground (binary: class 1; more classes: the mean over classes
+    /// 1…), each pooled and as the per-image mean ± std, with their scope stated:
+    ///
+    /// ```
+    /// pixel scores (class 1, argmax; ignore_index pixels excluded; pooled over 20 images | image mean ± std):
+    /// sensitivity: 0.7670 | 0.7611 ± 0.0420
+    /// ...
+    /// AUC-PR: 0.9012 | 0.8987 ± 0.0213
+    /// ```
+    private static func pixelLines(_ p: PixelScores) -> String {
+        let classes = p.precision.pooled.count
+        let foreground = classes == 2 ? "class 1" : "mean of classes 1-\(classes - 1)"
+        func value(_ xs: [Double]) -> Double { classes == 2 ? xs[1] : nanMean(Array(xs.dropFirst())) }
+        let names = [("sensitivity", p.recall), ("specificity", p.specificity), ("precision", p.precision),
+                     ("F1", p.f1), ("MCC", p.mcc), ("AUC-ROC", p.rocAUC), ("AUC-PR", p.prAUC)]
+        var text = "pixel scores (\(foreground), argmax; ignore_index pixels excluded; pooled over \(p.images) "
+            + "image\(p.images == 1 ? "" : "s") | image mean ± std):\n"
+        for (name, s) in names {
+            text += "\(name): \(NumberFormat.fixed(value(s.pooled), 4)) | \(NumberFormat.fixed(value(s.mean), 4)) ± "
+                + "\(NumberFormat.fixed(value(s.std), 4))\n"
+        }
+        return text
     }
 }

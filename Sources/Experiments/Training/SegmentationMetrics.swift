@@ -15,15 +15,18 @@ public struct SegmentationScores: Sendable, Equatable {
     public var classIoU: [Double]
     /// Mean of the non-NaN class IoUs.
     public var meanIoU: Double
+    /// The paper metrics, when `eval.metrics` asks for them.
+    public var pixel: PixelScores?
 
     public init(dice: Double, recipeDice: Double, globalAccuracy: Double,
-                classAccuracy: [Double], classIoU: [Double], meanIoU: Double) {
+                classAccuracy: [Double], classIoU: [Double], meanIoU: Double, pixel: PixelScores? = nil) {
         self.dice = dice
         self.recipeDice = recipeDice
         self.globalAccuracy = globalAccuracy
         self.classAccuracy = classAccuracy
         self.classIoU = classIoU
         self.meanIoU = meanIoU
+        self.pixel = pixel
     }
 
     /// Equality that treats NaN as equal to NaN (a round trip of scores with absent classes).
@@ -32,7 +35,7 @@ public struct SegmentationScores: Sendable, Equatable {
         return same(a.dice, b.dice) && same(a.recipeDice, b.recipeDice) && same(a.globalAccuracy, b.globalAccuracy)
             && a.classAccuracy.count == b.classAccuracy.count && zip(a.classAccuracy, b.classAccuracy).allSatisfy(same)
             && a.classIoU.count == b.classIoU.count && zip(a.classIoU, b.classIoU).allSatisfy(same)
-            && same(a.meanIoU, b.meanIoU)
+            && same(a.meanIoU, b.meanIoU) && a.pixel == b.pixel
     }
 }
 
@@ -56,17 +59,22 @@ public struct SegmentationMetrics: Sendable {
     public private(set) var imageDice: [Double] = []
     private var batchDiceSum = 0.0
     private var batches = 0
+    private var pixel: PixelScoreAccumulator?
 
-    public init(numClasses: Int, ignoreIndex: Int32 = 255) {
+    /// `pixelScores` also computes the paper metrics (`PixelScores`) from the logits.
+    public init(numClasses: Int, ignoreIndex: Int32 = 255, pixelScores: Bool = false) {
         precondition(numClasses >= 2, "Dice needs a foreground class; numClasses \(numClasses)")
         confusion = ConfusionMatrix(numClasses: numClasses, ignoreIndex: ignoreIndex)
+        if pixelScores { pixel = PixelScoreAccumulator(numClasses: numClasses, ignoreIndex: ignoreIndex) }
     }
 
-    /// Adds one eval batch: model outputs (N×C×H×W, any layout) against its labels.
+    /// Adds one eval batch: model outputs (N×C×H×W; NHWC for the paper metrics) against its labels.
     public mutating func add(logits: Tensor, target: LabelMap) {
         precondition(logits.shape.count == 4 && logits.c == confusion.numClasses,
                      "logits \(logits.shape) for \(confusion.numClasses) classes")
-        add(ConfusionMatrix.perImage(logits: logits, target: target, ignoreIndex: confusion.ignoreIndex))
+        let images = ConfusionMatrix.perImage(logits: logits, target: target, ignoreIndex: confusion.ignoreIndex)
+        pixel?.add(logits: logits, target: target, images: images)
+        add(images)
     }
 
     /// Adds one eval batch given as a prediction map (N·H·W class ids).
@@ -105,6 +113,6 @@ public struct SegmentationMetrics: Sendable {
     public var scores: SegmentationScores {
         SegmentationScores(dice: dice, recipeDice: recipeDice, globalAccuracy: confusion.globalAccuracy,
                            classAccuracy: confusion.classAccuracy, classIoU: confusion.classIoU,
-                           meanIoU: confusion.meanIoU)
+                           meanIoU: confusion.meanIoU, pixel: pixel?.scores(pooled: confusion))
     }
 }

@@ -236,7 +236,8 @@ public final class Trainer {
         -> SegmentationScores {
         model.setTraining(false)
         defer { model.setTraining(true) }
-        var metrics = SegmentationMetrics(numClasses: config.data.numClasses, ignoreIndex: Int32(config.data.ignoreIndex))
+        var metrics = SegmentationMetrics(numClasses: config.data.numClasses, ignoreIndex: Int32(config.data.ignoreIndex),
+                                          pixelScores: config.eval.metrics)
         let batches = loader.epoch(0)
         while let batch = try batches.next() {
             try checkInputSize(batch, model)
