@@ -39,7 +39,7 @@ final class ConfigKeysTests: XCTestCase {
         schedule: {decay: step, milestones: [100]}
         """,
         "model: {name: deeplabv3, backbone: resnet18}\nschedule: {decay: cosine}\n",
-        "model: {name: unetpp, deep_supervision: true, prune: 2}\neval: {metrics: true}\n",
+        "model: {name: unetpp, deep_supervision: true, prune: 2}\neval: {metrics: true, early_stop: {patience: 3, min_delta: 0.01}}\n",
         "model: {name: deeplabv3plus, backbone: resnet34, aspp_rates: [3, 6, 9]}\n",
         "model: {name: deeplabv3, backbone: mobilenet_v3_large, aux: true}\nloss: {aux: 0.4}\n",
     ]

@@ -179,6 +179,30 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(md.contains("failed") && md.contains("diverged"), md)
     }
 
+    /// `eval.early_stop`: with min_delta 1 no Dice can improve on the first, so a patience of 2
+    /// ends the 6-epoch run after epoch 2, done and saying why (status, result.txt, summary);
+    /// running it again trains nothing more.
+    func testEarlyStopEndsTheRunDone() throws {
+        let sweep = try runner(tinyExperiment(epochs: 6, extra: "eval: {early_stop: {patience: 2, min_delta: 1.0}}"))
+        let (failed, _) = try sweep.run()
+        XCTAssertEqual(failed, 0)
+        let dir = sweep.directory(of: sweep.experiment.runs[0])
+        let status = try XCTUnwrap(RunStatusFile.read(dir))
+        XCTAssertEqual(status.status, .done)
+        XCTAssertTrue(status.note.hasPrefix("stopped early after epoch 2: dice did not improve by more than 1.0 in 2 "
+                                            + "evaluations (best at epoch 0)"), status.note)
+        XCTAssertEqual(try MetricsLog.read(dir + "/metrics.jsonl").map(\.epoch), [0, 1, 2])
+        let result = try String(contentsOfFile: dir + "/result.txt", encoding: .utf8)
+        XCTAssertTrue(result.contains("stopped: stopped early after epoch 2"), result)
+        let md = try String(contentsOfFile: sweep.experimentDirectory + "/summary.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("stopped early"), md)
+        _ = try sweep.run()
+        XCTAssertEqual(try MetricsLog.read(dir + "/metrics.jsonl").map(\.epoch), [0, 1, 2])
+        XCTAssertEqual(EarlyStopConfig(patience: 2, minDelta: 0).stopNote([(0, 0.5), (1, 0.6), (2, 0.6), (3, .nan)],
+                                                                           metric: "dice")?.hasPrefix("stopped early after epoch 3") ?? false, true)
+        XCTAssertNil(EarlyStopConfig(patience: 2, minDelta: 0).stopNote([(0, 0.5), (1, 0.6), (2, 0.6)], metric: "dice"))
+    }
+
     /// `init.checkpoint` starts a run from another run's weights (strict by default).
     func testInitFromAnotherRunsBestCheckpoint() throws {
         let first = try runner(tinyExperiment(epochs: 2))

@@ -80,6 +80,13 @@ public final class Trainer {
                 session.log.write("stage \(stageIndex): \(frozen.count) parameter tensors frozen")
             }
             for epoch in max(session.progress.epoch, stageStart)..<(stageStart + stageEpochs) {
+                // Decided from the records alone, so a resumed run stops where an uninterrupted one did.
+                if let note = earlyStopNote(session.records) {
+                    session.log.write(note)
+                    try finish(session.records, status: .done, note: note, elapsed: session.elapsed)
+                    return RunOutcome(status: .done, note: note, records: session.records,
+                                      wallSeconds: session.elapsed, interrupted: false)
+                }
                 switch try trainOneEpoch(epoch, loader: setup.trainLoaders[stageIndex], session) {
                 case .diverged(let note):
                     try finish(session.records, status: .failed, note: note, elapsed: session.elapsed)
@@ -244,6 +251,14 @@ public final class Trainer {
             metrics.add(logits: model(batch.images).out, target: batch.labels)
         }
         return metrics.scores
+    }
+
+    /// Why `eval.early_stop` ends the run after `records`, or nil.
+    func earlyStopNote(_ records: [EpochRecord]) -> String? {
+        let eval = run.config.eval
+        guard let stop = eval.earlyStop else { return nil }
+        let scores = records.compactMap { r in r.scores.map { (epoch: r.epoch, score: eval.metric.score($0)) } }
+        return stop.stopNote(scores, metric: eval.metric.rawValue)
     }
 
     /// Writes the final result.txt summary and the run's status.
