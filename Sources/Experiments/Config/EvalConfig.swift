@@ -1,11 +1,57 @@
-/// The validation metric that picks the best epoch (higher is better for all).
-public enum EvalMetric: String, ConfigChoice {
-    /// Dice of the foreground classes, averaged per image (the DRIVE recipe's choice).
-    case dice
-    /// Mean IoU over classes, from the confusion matrix.
-    case miou
-    /// Global pixel accuracy ("global correct").
-    case accuracy
+/// The validation metric that picks the best epoch and early stopping (higher is better for
+/// all): `dice` (the DRIVE recipe's), `miou`, `accuracy`, one class's IoU (`iou.1`), or one of
+/// the paper metrics `eval.metrics` computes, pooled over the split: `precision`, `recall` (or
+/// `sensitivity`), `specificity`, `f1`, `mcc`, `auc_roc`, `auc_pr`, of class 1 for two classes and
+/// the mean over the foreground classes otherwise, or of one class (`f1.2`).
+public struct EvalMetric: Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: String, CaseIterable, Sendable {
+        case dice, miou, accuracy, iou, precision, recall, sensitivity, specificity, f1, mcc, auc_roc, auc_pr
+    }
+
+    public var kind: Kind
+    /// The class scored; nil for the split-wide metrics and the foreground default.
+    public var classIndex: Int?
+
+    public init(_ kind: Kind, classIndex: Int? = nil) {
+        self.kind = kind
+        self.classIndex = classIndex
+    }
+
+    public static let dice = EvalMetric(.dice)
+    public static let miou = EvalMetric(.miou)
+    public static let accuracy = EvalMetric(.accuracy)
+
+    /// The name in configs, result.txt and the summary (`dice`, `iou.1`, `auc_roc`).
+    public var rawValue: String { classIndex.map { "\(kind.rawValue).\($0)" } ?? kind.rawValue }
+    public var description: String { rawValue }
+
+    /// Whether the metric comes from `eval.metrics`' paper scores.
+    public var needsPixelScores: Bool { ![.dice, .miou, .accuracy, .iou].contains(kind) }
+
+    /// Why a metric name does not parse.
+    struct ParseError: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    /// Parses `name` or `name.K`, or says what is wrong with it.
+    static func parse(_ text: String) -> Result<EvalMetric, ParseError> {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let kind = Kind(rawValue: parts[0]), parts.count <= 2 else {
+            let names = Kind.allCases.map { "'\($0.rawValue)'" }
+            return .failure(ParseError("must be one of \(names.joined(separator: ", ")), optionally with '.<class>' "
+                            + "(as in iou.1), got '\(text)'\(didYouMean(parts[0], in: Kind.allCases.map(\.rawValue)))"))
+        }
+        guard parts.count == 2 else {
+            if kind == .iou { return .failure(ParseError("needs a class, as in iou.1 (miou is the mean over classes)")) }
+            return .success(EvalMetric(kind))
+        }
+        guard let c = Int(parts[1]), c >= 0, [.iou].contains(kind) || EvalMetric(kind).needsPixelScores else {
+            return .failure(ParseError("must name a class by its id after the dot, as in \(kind == .iou ? "iou" : kind.rawValue).1, "
+                                       + "got '\(text)' (\(kind.rawValue) has no classes)"))
+        }
+        return .success(EvalMetric(kind, classIndex: c))
+    }
 }
 
 /// The `eval:` section. Defaults are the recipe: evaluate every epoch, keep the best by Dice.
@@ -27,10 +73,20 @@ public struct EvalConfig: Equatable, Sendable {
 extension EvalConfig: ConfigSection {
     static let keys: [ConfigKey<EvalConfig>] = [
         .value("every", \.every, check: { [($0.every >= 1, "must be >= 1")] }),
-        .value("metric", \.metric),
+        .value("metric", \.metric, reading: { r, key, node, _ in
+            guard let text = r.string(key, node) else { return nil }
+            switch EvalMetric.parse(text) {
+            case .success(let metric): return metric
+            case .failure(let error):
+                r.error(key, error.message)
+                return nil
+            }
+        }, writing: { $0.rawValue }),
         .value("save_best", \.saveBest),
         // Written only when on, so that the configs (and run hashes) of runs without it stay as they were.
-        .value("metrics", \.metrics, writing: { $0 ? "true" : nil }),
+        .value("metrics", \.metrics, check: { e in
+            [(e.metrics || !e.metric.needsPixelScores, "must be true for eval.metric '\(e.metric)', one of its scores")]
+        }, writing: { $0 ? "true" : nil }),
         // Likewise present only when given.
         ConfigKey(name: "early_stop", schema: EarlyStopConfig.schema, applies: { _ in true },
                   read: { section, r in

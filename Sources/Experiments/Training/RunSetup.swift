@@ -64,6 +64,10 @@ struct RunSetup {
                            + "per channel and image, so a batch of 1 cannot be normalised", at: path)
         }
 
+        if let c = config.eval.metric.classIndex, c >= config.data.numClasses {
+            throw at.error("eval.metric \(config.eval.metric) names class \(c), but data.num_classes is "
+                           + "\(config.data.numClasses) (classes 0-\(config.data.numClasses - 1))", at: "eval.metric")
+        }
         let d = config.data
         if let crop = d.crop, min(crop.height, crop.width) < net.minimumInputSide {
             throw at.error("data.crop \(crop.width)x\(crop.height) is smaller than this model's minimum input of "

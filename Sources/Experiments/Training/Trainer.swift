@@ -287,12 +287,28 @@ func checkInputSize(_ batch: Batch, _ model: any SegmentationModel) throws {
 }
 
 extension EvalMetric {
-    /// The score this metric ranks epochs by (higher is better).
+    /// The score this metric ranks epochs by (higher is better); NaN when the scores lack it.
     func score(_ s: SegmentationScores) -> Double {
-        switch self {
+        func classValue(_ values: [Double]) -> Double {
+            if let c = classIndex { return c < values.count ? values[c] : .nan }
+            return values.count == 2 ? values[1] : nanMean(Array(values.dropFirst()))
+        }
+        switch kind {
         case .dice: return s.dice
         case .miou: return s.meanIoU
         case .accuracy: return s.globalAccuracy
+        case .iou: return classValue(s.classIoU)
+        default:
+            guard let p = s.pixel else { return .nan }
+            switch kind {
+            case .precision: return classValue(p.precision.pooled)
+            case .recall, .sensitivity: return classValue(p.recall.pooled)
+            case .specificity: return classValue(p.specificity.pooled)
+            case .f1: return classValue(p.f1.pooled)
+            case .mcc: return classValue(p.mcc.pooled)
+            case .auc_roc: return classValue(p.rocAUC.pooled)
+            default: return classValue(p.prAUC.pooled)
+            }
         }
     }
 }
