@@ -29,12 +29,16 @@ final class SlurmTests: XCTestCase {
         return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 
-    /// Waits until Slurm has no job of `job` left (bounded).
+    /// Waits until Slurm has no job of `job` left (bounded). A task that requeues itself can
+    /// drop out of `squeue` for a moment on a loaded machine, so the queue must stay empty for
+    /// ten polls (3 s) in a row.
     func waitForJob(_ job: String, seconds: Double = 300) throws {
         let deadline = Date().addingTimeInterval(seconds)
+        var emptyPolls = 0
         while Date() < deadline {
             let queue = try shell("squeue -h -j \(job) -o %i 2>/dev/null")
-            if queue.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return }
+            emptyPolls = queue.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? emptyPolls + 1 : 0
+            if emptyPolls >= 10 { return }
             usleep(300_000)
         }
         XCTFail("job \(job) still queued after \(seconds) s")
