@@ -161,6 +161,33 @@ final class CommandLineTests: XCTestCase {
                       twoMasks.stderr)
     }
 
+    /// `runexp eval` scores a run's best checkpoint exactly as its own validation did: the
+    /// scores in eval.json equal those of the best epoch in metrics.jsonl, bit for bit, and
+    /// eval.txt holds the result block with the paper metrics.
+    func testEvalReproducesTheBestEpochsValidation() throws {
+        _ = try binary()
+        let dir = try temporaryFolder()
+        let yaml = Self.tinyYAML + "\neval: {metrics: true}\n"
+        try yaml.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let trained = try runexp(["tiny.yaml", "--results", "results", "--threads", "1"], in: dir)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let runDir = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/results/tiny").first { $0.hasPrefix("run@") })
+        let result = try runexp(["eval", "--checkpoint", "results/tiny/\(runDir)/checkpoints/best.safetensors",
+                                 "--threads", "1"], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("pixel scores (class 1, argmax; ignore_index pixels excluded; pooled over"),
+                      result.stdout)
+        let records = try MetricsLog.read(dir + "/results/tiny/\(runDir)/metrics.jsonl")
+        let best = try XCTUnwrap(EpochRecord.best(in: records, by: { $0.dice })?.scores)
+        // Compared as written (shortest round-trip text): Foundation's JSON reader rounds some doubles.
+        let raw = try String(contentsOfFile: dir + "/results/tiny/\(runDir)/eval.json", encoding: .utf8)
+        XCTAssertTrue(raw.contains("\"dice\":\(best.dice),") && raw.contains("\"miou\":\(best.meanIoU),"), raw)
+        let roc = try XCTUnwrap(best.pixel?.rocAUC.pooled[1]), ap = try XCTUnwrap(best.pixel?.prAUC.pooled[1])
+        XCTAssertTrue(raw.contains("\"auc_roc\":{\"pooled\":[null,\(roc)]") && raw.contains("\"auc_pr\":{\"pooled\":[null,\(ap)]"), raw)
+        let text = try String(contentsOfFile: dir + "/results/tiny/\(runDir)/eval.txt", encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("[eval: results/tiny/\(runDir)/checkpoints/best.safetensors, val split]\ndice coefficient: "), text)
+    }
+
     func testPredictFailsEarlyOnMissingCheckpointOrBadConfig() throws {
         let dir = try temporaryFolder()
         let missing = try runexp(["predict", "--checkpoint", "nope/checkpoints/best.safetensors", "a.png", "--out", "p"], in: dir)

@@ -76,18 +76,22 @@ public final class MetricsLog {
         let losses = record.losses.keys.sorted().map { "\(JSONText.quoted($0)):\(number(record.losses[$0]!))" }
         fields.append("\"losses\":{\(losses.joined(separator: ","))}")
         fields.append("\"lr\":\(number(record.lr))")
-        if let s = record.scores {
-            fields += [
-                "\"dice\":\(number(s.dice))", "\"dice_recipe\":\(number(s.recipeDice))",
-                "\"global_correct\":\(number(s.globalAccuracy))",
-                "\"class_acc\":[\(s.classAccuracy.map(number).joined(separator: ","))]",
-                "\"class_iou\":[\(s.classIoU.map(number).joined(separator: ","))]",
-                "\"miou\":\(number(s.meanIoU))",
-            ]
-            if let pixel = s.pixel { fields.append("\"pixel\":\(line(pixel))") }
-        }
+        if let s = record.scores { fields += scoreFields(s) }
         fields += ["\"img_per_s\":\(number(record.imagesPerSecond))", "\"seconds\":\(number(record.seconds))"]
         return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// The JSON fields of an evaluation's scores (`eval.json` holds them too).
+    public static func scoreFields(_ s: SegmentationScores) -> [String] {
+        var fields = [
+            "\"dice\":\(number(s.dice))", "\"dice_recipe\":\(number(s.recipeDice))",
+            "\"global_correct\":\(number(s.globalAccuracy))",
+            "\"class_acc\":[\(s.classAccuracy.map(number).joined(separator: ","))]",
+            "\"class_iou\":[\(s.classIoU.map(number).joined(separator: ","))]",
+            "\"miou\":\(number(s.meanIoU))",
+        ]
+        if let pixel = s.pixel { fields.append("\"pixel\":\(line(pixel))") }
+        return fields
     }
 
     private static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }

@@ -75,10 +75,16 @@ public enum ResultFile {
     /// The seven lines under a block header, each ending in a newline, then the paper metrics'
     /// lines when the run computed them.
     private static func lines(_ r: EpochRecord) -> String {
-        let s = r.scores!
-        return """
-            train_loss: \(NumberFormat.fixed(r.trainLoss, 4))
-            lr: \(NumberFormat.fixed(r.lr, 6))
+        """
+        train_loss: \(NumberFormat.fixed(r.trainLoss, 4))
+        lr: \(NumberFormat.fixed(r.lr, 6))
+
+        """ + scoreLines(r.scores!)
+    }
+
+    /// The score lines of a block (`runexp eval` prints them alone).
+    public static func scoreLines(_ s: SegmentationScores) -> String {
+        """
             dice coefficient: \(NumberFormat.fixed(s.dice, 3))
             global correct: \(NumberFormat.percent(s.globalAccuracy))
             average row correct: \(NumberFormat.percentList(s.classAccuracy))

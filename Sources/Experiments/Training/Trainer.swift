@@ -238,19 +238,10 @@ public final class Trainer {
                           wallSeconds: session.progress.elapsed, interrupted: true)
     }
 
-    /// Scores the model on the validation set, one image at a time at full size.
+    /// Scores the model on the validation set (see `Evaluation.scores`).
     func evaluate(_ model: any SegmentationModel, _ loader: DataLoader, _ config: ExperimentConfig) throws
         -> SegmentationScores {
-        model.setTraining(false)
-        defer { model.setTraining(true) }
-        var metrics = SegmentationMetrics(numClasses: config.data.numClasses, ignoreIndex: Int32(config.data.ignoreIndex),
-                                          pixelScores: config.eval.metrics)
-        let batches = loader.epoch(0)
-        while let batch = try batches.next() {
-            try checkInputSize(batch, model)
-            metrics.add(logits: model(batch.images).out, target: batch.labels)
-        }
-        return metrics.scores
+        try Evaluation.scores(model, loader, config, pixelScores: config.eval.metrics)
     }
 
     /// Why `eval.early_stop` ends the run after `records`, or nil.
