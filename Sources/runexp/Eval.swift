@@ -16,12 +16,23 @@ struct Eval: ParsableCommand {
             OUT/eval.txt (OUT defaults to the run folder). The model and data come from the run's \
             config.yaml, two folders above the checkpoint unless --config names it.
 
-            Example:
+            --labels 2nd_manual scores DRIVE's test images against the second observer's annotations; \
+            --observer EXP.yaml (no checkpoint) scores the second observer against the first, the human \
+            baseline papers quote (OUT defaults to the current folder then).
+
+            Examples:
               runexp eval --checkpoint results/drive_unet/run@91148df8/checkpoints/best.safetensors
+              runexp eval --observer experiments/drive_unet.yaml --set data.root=/data/DRIVE
             """)
 
     @Option(help: ArgumentHelp("The model weights, e.g. RUN_DIR/checkpoints/best.safetensors.", valueName: "file"))
-    var checkpoint: String
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("Score DRIVE's labels: 1st_manual (the default) or 2nd_manual (the second observer's).",
+                               valueName: "name"))
+    var labels = "1st_manual"
+    @Option(help: ArgumentHelp("No model: score DRIVE's second observer against the first, with this experiment's "
+                               + "data (the human baseline papers quote).", valueName: "file.yaml"))
+    var observer: String?
     @Option(help: ArgumentHelp("The run's config (default: RUN_DIR/config.yaml, two folders above --checkpoint).",
                                valueName: "file"))
     var config: String?
@@ -36,13 +47,19 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (checkpoint == nil) == (observer == nil) { throw ValidationError("give --checkpoint or --observer (one of them)") }
+        if !["1st_manual", "2nd_manual"].contains(labels) {
+            throw ValidationError("--labels must be 1st_manual or 2nd_manual, got '\(labels)'")
+        }
     }
 
     var runDirectory: String {
-        URL(fileURLWithPath: checkpoint).deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: checkpoint ?? ".").deletingLastPathComponent().deletingLastPathComponent().path
     }
 
     func run() throws {
+        if let observer { return try scoreObserver(observer) }
+        let checkpoint = checkpoint!
         guard FileManager.default.fileExists(atPath: checkpoint) else {
             CommandErrors.print("\(checkpoint): checkpoint not found")
             throw ExitCode(1)
@@ -58,7 +75,8 @@ struct Eval: ParsableCommand {
         let scores: SegmentationScores
         do {
             scores = try CommandErrors.loadingConfig {
-                try Evaluation.checkpoint(checkpoint, config: run.config, at: run.locations, split: split)
+                try Evaluation.checkpoint(checkpoint, config: run.config, at: run.locations, split: split,
+                                          secondObserver: labels == "2nd_manual")
             }
         } catch let exit as ExitCode {
             throw exit
@@ -66,13 +84,34 @@ struct Eval: ParsableCommand {
             CommandErrors.print("\(error)")
             throw ExitCode(1)
         }
-        let text = "[eval: \(checkpoint), \(split.rawValue) split]\n" + ResultFile.scoreLines(scores)
+        try write(scores, title: "\(checkpoint), \(split.rawValue) split, \(labels)",
+                  fields: ["\"checkpoint\":\(JSONText.quoted(checkpoint))", "\"split\":\"\(split.rawValue)\"",
+                           "\"labels\":\"\(labels)\""],
+                  to: out ?? runDirectory)
+    }
+
+    /// `--observer`: the second annotation of each image as the prediction, the first as the truth.
+    private func scoreObserver(_ file: String) throws {
+        let experiment = try CommandErrors.loadingConfig { try Experiment.load(file, overrides: set) }
+        let run = experiment.runs[0]
+        let scores: SegmentationScores
+        do {
+            scores = try CommandErrors.loadingConfig { try Evaluation.observer(config: run.config, at: run.locations, split: split) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            CommandErrors.print("\(error)")
+            throw ExitCode(1)
+        }
+        try write(scores, title: "second observer vs first, \(split.rawValue) split",
+                  fields: ["\"observer\":\"2nd_manual\"", "\"split\":\"\(split.rawValue)\""], to: out ?? ".")
+    }
+
+    /// Prints the result block and writes it (eval.txt) and the scores (eval.json) to `folder`.
+    private func write(_ scores: SegmentationScores, title: String, fields: [String], to folder: String) throws {
+        let text = "[eval: \(title)]\n" + ResultFile.scoreLines(scores)
         print(text, terminator: "")
-        let folder = out ?? runDirectory
-        let json = "{" + ([
-            "\"checkpoint\":\(JSONText.quoted(checkpoint))",
-            "\"split\":\"\(split.rawValue)\"",
-        ] + MetricsLog.scoreFields(scores)).joined(separator: ",") + "}\n"
+        let json = "{" + (fields + MetricsLog.scoreFields(scores)).joined(separator: ",") + "}\n"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try AtomicFile.write(json, to: folder + "/eval.json")

@@ -188,6 +188,33 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("[eval: results/tiny/\(runDir)/checkpoints/best.safetensors, val split]\ndice coefficient: "), text)
     }
 
+    /// `runexp eval --observer` on the real DRIVE copy (skipped without it): the second human
+    /// observer against the first, in the field of view, gives the baseline the literature
+    /// quotes (Se 0.7760, Sp 0.9724, Acc 0.9472 as means over the 20 test images).
+    func testSecondObserverOnDRIVEIsThePublishedBaseline() throws {
+        let drive = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path + "/../shared/data/DRIVE"
+        guard FileManager.default.fileExists(atPath: drive + "/test/2nd_manual") else {
+            throw XCTSkip("no DRIVE copy at \(drive)")
+        }
+        _ = try binary()
+        let dir = try temporaryFolder()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let result = try runexp(["eval", "--observer", root + "/experiments/drive_unet.yaml", "--set", "data.root=\(drive)",
+                                 "--out", "obs"], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("sensitivity: 0.7746 | 0.7760 ± 0.0594"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("specificity: 0.9725 | 0.9725 ± 0.0083"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("global correct: 94.7"), result.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/obs/eval.json"))
+        // Not DRIVE: a located error, exit 2.
+        try Self.tinyYAML.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let notDrive = try runexp(["eval", "--observer", "tiny.yaml"], in: dir)
+        XCTAssertEqual(notDrive.status, 2, notDrive.stderr)
+        XCTAssertTrue(notDrive.stderr.contains("the second observer's annotations are DRIVE's"), notDrive.stderr)
+    }
+
     func testPredictFailsEarlyOnMissingCheckpointOrBadConfig() throws {
         let dir = try temporaryFolder()
         let missing = try runexp(["predict", "--checkpoint", "nope/checkpoints/best.safetensors", "a.png", "--out", "p"], in: dir)

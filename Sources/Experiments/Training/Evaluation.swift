@@ -28,18 +28,52 @@ public enum Evaluation {
     }
 
     /// The scores, paper metrics included, of the checkpoint at `path` (loaded strictly into
-    /// the model `config` builds) on `split` of `config`'s data.
+    /// the model `config` builds) on `split` of `config`'s data; `secondObserver` scores against
+    /// DRIVE's second annotations instead of the first.
     public static func checkpoint(_ path: String, config: ExperimentConfig, at: ConfigLocations,
-                                  split: Split) throws -> SegmentationScores {
+                                  split: Split, secondObserver: Bool = false) throws -> SegmentationScores {
         let model = try ModelFactory.makeModel(config, at: at)
         try model.load(from: path, strict: true)
-        let (train, val) = try RunSetup.datasets(config, at: at)
-        let dataset = split == .val ? val : train
-        guard dataset.count > 0 else {
-            throw at.error("the \(split.rawValue) split of this data has no images", at: "data")
-        }
+        let dataset = try self.dataset(config, at: at, split: split, secondObserver: secondObserver)
         let loader = try DataLoader(dataset: dataset, transform: .eval(try EvalTransform.forModel(config, model)),
                                     seed: UInt64(truncatingIfNeeded: config.seed), batchSize: 1, shuffle: false)
         return try scores(model, loader, config, pixelScores: true)
+    }
+
+    /// DRIVE's second human observer scored against the first, with no model: the human
+    /// baseline papers quote. Each image's prediction is the second annotation (certain: its
+    /// "probability" is 0 or 1, so the ROC and PR areas are those of one operating point).
+    public static func observer(config: ExperimentConfig, at: ConfigLocations, split: Split) throws -> SegmentationScores {
+        let first = try dataset(config, at: at, split: split, secondObserver: false)
+        guard let drive = first as? DriveDataset else { throw notDrive(at) }
+        let second = try drive.secondObserver()
+        var metrics = SegmentationMetrics(numClasses: 2, ignoreIndex: drive.ignoreIndex, pixelScores: true)
+        for i in 0..<drive.count {
+            let (truth, other) = (try drive.sample(i), try second.sample(i))
+            // Two-class logits (0, ±30): softmax 1 or 0 where the second observer drew a vessel or not.
+            let logits = Tensor(shape: [1, 2, truth.height, truth.width], layout: .nhwc,
+                                values: other.label.flatMap { [0, $0 == 1 ? 30 : -30] })
+            metrics.add(logits: logits, target: LabelMap(n: 1, h: truth.height, w: truth.width, values: truth.label))
+        }
+        return metrics.scores
+    }
+
+    private static func dataset(_ config: ExperimentConfig, at: ConfigLocations, split: Split,
+                                secondObserver: Bool) throws -> any Dataset {
+        let (train, val) = try RunSetup.datasets(config, at: at)
+        var dataset = split == .val ? val : train
+        if secondObserver {
+            guard let drive = dataset as? DriveDataset else { throw notDrive(at) }
+            dataset = try drive.secondObserver()
+        }
+        guard dataset.count > 0 else {
+            throw at.error("the \(split.rawValue) split of this data has no images", at: "data")
+        }
+        return dataset
+    }
+
+    private static func notDrive(_ at: ConfigLocations) -> ConfigError {
+        at.error("the second observer's annotations are DRIVE's (2nd_manual/); this data is not the drive dataset",
+                 at: "data.dataset")
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The DRIVE retinal-vessel dataset in its distributed layout:
 /// `ROOT/training/{images/NN_training.tif, 1st_manual/NN_manual1.gif, mask/NN_training_mask.gif}`
 /// and the same under `ROOT/test/` with `_test`, the three files of an image paired by the
@@ -97,6 +99,25 @@ public struct DriveDataset: Dataset {
     }
 
     public var count: Int { entries.count }
+
+    /// The same images with the second observer's annotations (`2nd_manual/NN_manual2.gif`,
+    /// distributed for the test images only) as their labels, for scoring against them; throws
+    /// one error listing every image without one.
+    public func secondObserver() throws -> DriveDataset {
+        var problems: [String] = []
+        let second = entries.map { entry -> Entry in
+            let folder = URL(fileURLWithPath: entry.image).deletingLastPathComponent().deletingLastPathComponent().path
+            let number = entry.name.prefix { $0 != "_" }
+            let manual = "\(folder)/2nd_manual/\(number)_manual2.gif"
+            if !DataFiles.isFile(manual) { problems.append(manual) }
+            return Entry(name: entry.name, image: entry.image, manual: manual, fov: entry.fov)
+        }
+        guard problems.isEmpty else {
+            throw DataPipelineError("no second observer's annotation: " + DataFiles.listing(problems, separator: ", ")
+                                    + " (DRIVE distributes 2nd_manual/ for the test images only)")
+        }
+        return DriveDataset(entries: second, channels: channels, ignoreIndex: ignoreIndex)
+    }
 
     public func sample(_ index: Int) throws -> Sample {
         precondition(index >= 0 && index < count, "DRIVE sample \(index) of \(count)")
