@@ -84,9 +84,11 @@ struct Eval: ParsableCommand {
             CommandErrors.print("\(error)")
             throw ExitCode(1)
         }
-        try write(scores, title: "\(checkpoint), \(split.rawValue) split, \(labels)",
-                  fields: ["\"checkpoint\":\(JSONText.quoted(checkpoint))", "\"split\":\"\(split.rawValue)\"",
-                           "\"labels\":\"\(labels)\""],
+        // The labels are named only when they are not the data's own.
+        let second = labels == "2nd_manual"
+        try write(scores, title: "\(checkpoint), \(split.rawValue) split" + (second ? ", 2nd_manual labels" : ""),
+                  fields: ["\"checkpoint\":\(JSONText.quoted(checkpoint))", "\"split\":\"\(split.rawValue)\""]
+                      + (second ? ["\"labels\":\"2nd_manual\""] : []),
                   to: out ?? runDirectory)
     }
 
