@@ -259,6 +259,24 @@ final class ResultFilesTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8), SweepSummary.csv(summaryRows))
     }
 
+    /// With `eval.metrics` in some run, the paper metrics of each best epoch (the foreground's,
+    /// pooled) follow the final Dice and mIoU; runs without them leave those cells empty.
+    func testSummaryShowsPaperMetricsWhenARunHasThem() {
+        func statistic(_ v: Double) -> PixelScores.Statistic { .init(pooled: [.nan, v], mean: [.nan, v], std: [.nan, 0]) }
+        var rows = summaryRows
+        rows[0].best?.pixel = PixelScores(images: 20, precision: statistic(0.8), recall: statistic(0.767),
+                                          specificity: statistic(0.984), f1: statistic(0.816), mcc: statistic(0.79),
+                                          rocAUC: statistic(0.9791), prAUC: statistic(0.9))
+        let csv = SweepSummary.csv(rows).components(separatedBy: "\r\n")
+        XCTAssertEqual(csv[0], "run,status,base_c,seed,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,best_sensitivity,"
+                       + "best_specificity,best_f1,best_mcc,best_auc_roc,best_auc_pr,wall_s,note")
+        XCTAssertEqual(csv[1], "\"base_c=32,seed=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,0.7670,0.9840,0.8160,0.7900,"
+                       + "0.9791,0.9000,3733.9,")
+        XCTAssertTrue(csv[2].hasSuffix(",,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\""), csv[2])
+        XCTAssertTrue(SweepSummary.markdown(rows).contains("| best auc_roc | best auc_pr |"))
+        XCTAssertFalse(SweepSummary.csv(summaryRows).contains("auc"), "no columns when no run has them")
+    }
+
     func testSummaryRowFromRecords() {
         let row = SummaryRow(runID: "r", status: .running, swept: [], records: twoEpochs, score: { $0.dice }, wallSeconds: 10)
         XCTAssertEqual(row.bestEpoch, 2)

@@ -47,26 +47,39 @@ public struct SummaryRow: Sendable {
 
 /// A sweep's `summary.csv` and `summary.md`: one row per run, the swept values as columns
 /// (the union of the runs' keys, in order of first appearance), then the best epoch and the
-/// Dice and mean IoU at it, the final Dice and mean IoU, the wall time and a note.
+/// Dice and mean IoU at it, the final Dice and mean IoU, when some run has them the paper
+/// metrics at its best epoch (`eval.metrics`: the foreground's, pooled), the wall time and a note.
 ///
 /// Dice is a fraction and mean IoU a percentage, as in `result.txt`. The CSV (RFC 4180, CRLF
 /// line ends) keeps 4 and 2 decimals and the wall time in seconds, for spreadsheets and pandas;
 /// the Markdown table rounds like `result.txt` (3 and 1) and shows `1h02m13s`, with its columns
 /// padded to line up and numbers right-aligned. A missing value is an empty cell.
 public enum SweepSummary {
+    /// The paper metrics the summary shows (`EvalMetric` names), in column order.
+    static let paperMetrics: [EvalMetric] = [.init(.sensitivity), .init(.specificity), .init(.f1), .init(.mcc),
+                                             .init(.auc_roc), .init(.auc_pr)]
+
+    /// The paper metrics of each row's best epoch, or none when no row has them.
+    private static func paper(_ rows: [SummaryRow], digits: Int) -> (header: [String], cells: [[String]]) {
+        guard rows.contains(where: { $0.best?.pixel != nil }) else { return ([], rows.map { _ in [] }) }
+        return (paperMetrics.map(\.rawValue),
+                rows.map { row in paperMetrics.map { m in decimal(row.best.map(m.score), digits) } })
+    }
+
     /// The CSV text.
     public static func csv(_ rows: [SummaryRow]) -> String {
         let keys = sweptKeys(rows)
+        let paper = paper(rows, digits: 4)
         let header = ["run", "status"] + keys
-            + ["best_epoch", "best_dice", "best_miou", "final_dice", "final_miou", "wall_s", "note"]
+            + ["best_epoch", "best_dice", "best_miou", "final_dice", "final_miou"] + paper.header.map { "best_" + $0 }
+            + ["wall_s", "note"]
         var lines = [header]
-        for row in rows {
+        for (i, row) in rows.enumerated() {
             lines.append([row.runID, row.status.rawValue] + values(row, keys) + [
                 row.bestEpoch.map { "\($0)" } ?? "",
                 decimal(row.best?.dice, 4), decimal(row.best.map { $0.meanIoU * 100 }, 2),
                 decimal(row.final?.dice, 4), decimal(row.final.map { $0.meanIoU * 100 }, 2),
-                decimal(row.wallSeconds, 1), row.note,
-            ])
+            ] + paper.cells[i] + [decimal(row.wallSeconds, 1), row.note])
         }
         return lines.map { $0.map(csvField).joined(separator: ",") + "\r\n" }.joined()
     }
@@ -74,17 +87,19 @@ public enum SweepSummary {
     /// The Markdown text: an optional `# title` line, then the table.
     public static func markdown(_ rows: [SummaryRow], title: String? = nil) -> String {
         let keys = sweptKeys(rows)
+        let paper = paper(rows, digits: 3)
         let header = ["run", "status"] + keys
-            + ["best epoch", "best dice", "best mIoU", "final dice", "final mIoU", "wall time", "note"]
-        let numeric = Array(repeating: false, count: 2 + keys.count) + [true, true, true, true, true, true, false]
+            + ["best epoch", "best dice", "best mIoU", "final dice", "final mIoU"] + paper.header.map { "best " + $0 }
+            + ["wall time", "note"]
+        let numeric = Array(repeating: false, count: 2 + keys.count)
+            + Array(repeating: true, count: 5 + paper.header.count + 1) + [false]
         var table = [header]
-        for row in rows {
+        for (i, row) in rows.enumerated() {
             table.append([row.runID, row.status.rawValue] + values(row, keys) + [
                 row.bestEpoch.map { "\($0)" } ?? "",
                 decimal(row.best?.dice, 3), decimal(row.best.map { $0.meanIoU * 100 }, 1),
                 decimal(row.final?.dice, 3), decimal(row.final.map { $0.meanIoU * 100 }, 1),
-                row.wallSeconds.map(NumberFormat.duration) ?? "", row.note,
-            ])
+            ] + paper.cells[i] + [row.wallSeconds.map(NumberFormat.duration) ?? "", row.note])
         }
         table = table.map { $0.map(markdownCell) }
         let widths = header.indices.map { c in max(3, table.map { $0[c].count }.max()!) }
