@@ -1,4 +1,3 @@
-import Foundation
 import Nets
 
 /// One image's segmentation: its class ids and the image as the model read it (8-bit, before
@@ -69,14 +68,13 @@ public final class Predictor {
                               ignoreIndex: transform.ignoreIndex)
         try checkInputSize(batch, model)
         let logits = model(batch.images).out
-        // softmax over two classes: p₁ = 1 / (1 + e^(l₀ − l₁)).
-        let foreground = logits.c == 2 ? Predictor.twoClassForeground(batch.unpadded(logits, item: 0)) : nil
+        // The class-1 softmax probability of every pixel, from the interleaved two-class values.
+        var foreground: [Float]?
+        if logits.c == 2 {
+            let p = batch.unpadded(ClassSoftmax(logits).probabilities, item: 0)
+            foreground = stride(from: 1, to: p.count, by: 2).map { p[$0] }
+        }
         return Prediction(classes: batch.unpadded(Predictor.argmax(logits), item: 0), image: input, foreground: foreground)
-    }
-
-    /// Class-1 probabilities of interleaved two-class logits.
-    static func twoClassForeground(_ logits: [Float]) -> [Float] {
-        stride(from: 0, to: logits.count, by: 2).map { i in 1 / (1 + exp(logits[i] - logits[i + 1])) }
     }
 
     /// The class of highest logit at every pixel of `logits` (N×C×H×W, either layout); ties go

@@ -1,4 +1,3 @@
-import Foundation
 import Nets
 
 /// The pixel-wise scores retinal-vessel papers report (`eval.metrics: true`), for each class
@@ -75,27 +74,13 @@ struct PixelScoreAccumulator {
     mutating func add(logits: Tensor, target: LabelMap, images: [ConfusionMatrix]) {
         precondition(logits.layout == .nhwc && images.count == logits.n, "pixel scores: \(logits) for \(images.count) images")
         let (C, plane) = (logits.c, logits.h * logits.w)
+        let softmax = ClassSoftmax(logits).probabilities
         for (n, matrix) in images.enumerated() {
             imageRates.append(ClassRates(matrix))
-            // Softmax of the counted pixels, one image at a time.
-            var counted: [Int] = []
-            for p in 0..<plane where target.values[n * plane + p] != ignoreIndex { counted.append(p) }
-            var probabilities = [Float](repeating: 0, count: counted.count * C)
-            let base = logits.data + n * plane * C
-            for (k, p) in counted.enumerated() {
-                let l = base + p * C
-                var top = l[0]
-                for c in 1..<C { top = max(top, l[c]) }
-                var sum: Float = 0
-                for c in 0..<C {
-                    let e = exp(l[c] - top)
-                    probabilities[k * C + c] = e
-                    sum += e
-                }
-                for c in 0..<C { probabilities[k * C + c] /= sum }
-            }
+            let counted = (0..<plane).filter { target.values[n * plane + $0] != ignoreIndex }
+            let probabilities = softmax.data + n * plane * C
             for c in 1..<C {
-                curves[c - 1].addImage(count: counted.count, score: { probabilities[$0 * C + c] },
+                curves[c - 1].addImage(count: counted.count, score: { probabilities[counted[$0] * C + c] },
                                        positive: { target.values[n * plane + counted[$0]] == Int32(c) })
             }
         }
