@@ -32,12 +32,12 @@ public enum Evaluation {
     /// DRIVE's second annotations instead of the first.
     public static func checkpoint(_ path: String, config: ExperimentConfig, at: ConfigLocations,
                                   split: Split, secondObserver: Bool = false) throws -> SegmentationScores {
-        let model = try ModelFactory.makeModel(config, at: at)
-        try model.load(from: path, strict: true)
+        // The network and its evaluation transform as `runexp predict` builds them.
+        let trained = try Predictor(config: config, at: at, checkpoint: path)
         let dataset = try self.dataset(config, at: at, split: split, secondObserver: secondObserver)
-        let loader = try DataLoader(dataset: dataset, transform: .eval(try EvalTransform.forModel(config, model)),
+        let loader = try DataLoader(dataset: dataset, transform: .eval(trained.transform),
                                     seed: UInt64(truncatingIfNeeded: config.seed), batchSize: 1, shuffle: false)
-        return try scores(model, loader, config, pixelScores: true)
+        return try scores(trained.model, loader, config, pixelScores: true)
     }
 
     /// DRIVE's second human observer scored against the first, with no model: the human
