@@ -26,4 +26,17 @@ enum CommandErrors {
             throw config(ConfigErrors([error]))
         }
     }
+
+    /// Runs `body`: a config error exits 2 (`loadingConfig`); any other error is printed as it
+    /// is (`hint` may add to it) and exits 1.
+    static func failing<T>(hint: (Error) -> String? = { _ in nil }, _ body: () throws -> T) throws -> T {
+        do {
+            return try loadingConfig(body)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            print("\(error)" + (hint(error).map { " (\($0))" } ?? ""))
+            throw ExitCode(1)
+        }
+    }
 }

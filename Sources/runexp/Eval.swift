@@ -53,58 +53,29 @@ struct Eval: ParsableCommand {
         }
     }
 
-    var runDirectory: String {
-        URL(fileURLWithPath: checkpoint ?? ".").deletingLastPathComponent().deletingLastPathComponent().path
-    }
-
     func run() throws {
         if let observer { return try scoreObserver(observer) }
         let checkpoint = checkpoint!
-        guard FileManager.default.fileExists(atPath: checkpoint) else {
-            CommandErrors.print("\(checkpoint): checkpoint not found")
-            throw ExitCode(1)
-        }
-        let configPath = config ?? runDirectory + "/config.yaml"
-        guard FileManager.default.fileExists(atPath: configPath) else {
-            CommandErrors.print("\(configPath): no config.yaml in the checkpoint's run folder; give the run's config with --config")
-            throw ExitCode(2)
-        }
-        let experiment = try CommandErrors.loadingConfig { try Experiment.load(configPath, overrides: set) }
-        let run = experiment.runs[0]
-        if let n = threads ?? (run.config.threads > 0 ? run.config.threads : nil) { Threads.set(n) }
-        let scores: SegmentationScores
-        do {
-            scores = try CommandErrors.loadingConfig {
-                try Evaluation.checkpoint(checkpoint, config: run.config, at: run.locations, split: split,
-                                          secondObserver: labels == "2nd_manual")
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            CommandErrors.print("\(error)")
-            throw ExitCode(1)
+        let source = try CheckpointRun(checkpoint: checkpoint, config: config, overrides: set, checkPaths: true,
+                                       threads: threads)
+        let run = source.run
+        let scores = try source.loading {
+            try Evaluation.checkpoint(checkpoint, config: run.config, at: run.locations, split: split,
+                                      secondObserver: labels == "2nd_manual")
         }
         // The labels are named only when they are not the data's own.
         let second = labels == "2nd_manual"
         try write(scores, title: "\(checkpoint), \(split.rawValue) split" + (second ? ", 2nd_manual labels" : ""),
                   fields: ["\"checkpoint\":\(JSONText.quoted(checkpoint))", "\"split\":\"\(split.rawValue)\""]
                       + (second ? ["\"labels\":\"2nd_manual\""] : []),
-                  to: out ?? runDirectory)
+                  to: out ?? CheckpointRun.directory(of: checkpoint))
     }
 
     /// `--observer`: the second annotation of each image as the prediction, the first as the truth.
     private func scoreObserver(_ file: String) throws {
         let experiment = try CommandErrors.loadingConfig { try Experiment.load(file, overrides: set) }
         let run = experiment.runs[0]
-        let scores: SegmentationScores
-        do {
-            scores = try CommandErrors.loadingConfig { try Evaluation.observer(config: run.config, at: run.locations, split: split) }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            CommandErrors.print("\(error)")
-            throw ExitCode(1)
-        }
+        let scores = try CommandErrors.failing { try Evaluation.observer(config: run.config, at: run.locations, split: split) }
         try write(scores, title: "second observer vs first, \(split.rawValue) split",
                   fields: ["\"observer\":\"2nd_manual\"", "\"split\":\"\(split.rawValue)\""], to: out ?? ".")
     }
@@ -114,13 +85,10 @@ struct Eval: ParsableCommand {
         let text = "[eval: \(title)]\n" + ResultFile.scoreLines(scores)
         print(text, terminator: "")
         let json = "{" + (fields + MetricsLog.scoreFields(scores)).joined(separator: ",") + "}\n"
-        do {
+        try CommandErrors.failing {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try AtomicFile.write(json, to: folder + "/eval.json")
             try AtomicFile.write(text, to: folder + "/eval.txt")
-        } catch {
-            CommandErrors.print("\(error)")
-            throw ExitCode(1)
         }
     }
 }

@@ -44,45 +44,11 @@ struct Predict: ParsableCommand {
         }
     }
 
-    /// `config.yaml` of the run folder holding `checkpoints/<file>`.
-    var configPath: String {
-        config ?? URL(fileURLWithPath: checkpoint).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("config.yaml").path
-    }
-
     func run() throws {
-        guard FileManager.default.fileExists(atPath: checkpoint) else {
-            CommandErrors.print("\(checkpoint): checkpoint not found")
-            throw ExitCode(1)
-        }
-        if config == nil && !FileManager.default.fileExists(atPath: configPath) {
-            CommandErrors.print("\(configPath): no config.yaml in the checkpoint's run folder; give the run's config with --config")
-            throw ExitCode(2)
-        }
         // The data folder of the training machine need not exist where predictions are made.
-        let experiment = try CommandErrors.loadingConfig {
-            try Experiment.load(configPath, options: ConfigOptions(checkPaths: false))
-        }
-        let run = experiment.runs[0]
-        if experiment.runs.count > 1 {
-            CommandErrors.print("note: \(configPath) has \(experiment.runs.count) runs; using the first (\(run.id)). "
-                                + "Give the run's own config.yaml to be sure it matches the checkpoint.")
-        }
-        if let n = threads ?? (run.config.threads > 0 ? run.config.threads : nil) { Threads.set(n) }
-        let predictor: Predictor
-        do {
-            predictor = try CommandErrors.loadingConfig {
-                try Predictor(config: run.config, at: run.locations, checkpoint: checkpoint)
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch let error as StateDict.LoadError {
-            CommandErrors.print("\(error) (does \(configPath) describe the run that wrote this checkpoint?)")
-            throw ExitCode(1)
-        } catch {
-            CommandErrors.print("\(error)")
-            throw ExitCode(1)
-        }
+        let source = try CheckpointRun(checkpoint: checkpoint, config: config, checkPaths: false, threads: threads)
+        let run = source.run
+        let predictor = try source.loading { try Predictor(config: run.config, at: run.locations, checkpoint: checkpoint) }
         if probabilities && run.config.data.numClasses != 2 {
             CommandErrors.print("--probabilities writes the foreground probability of a two-class model; "
                                 + "this one has \(run.config.data.numClasses) classes")
