@@ -35,24 +35,34 @@ final class CommandLineTests: XCTestCase {
         schedule: {epochs: 2, batch_size: 2}
         """
 
-    func testPredictWritesClassAndOverlayPNGsAndReportsBadImages() throws {
-        _ = try binary()
-        let dir = try temporaryFolder()
-        // A run folder as the trainer leaves it; the checkpoint holds weights of another seed
-        // than the config's, so a prediction that ignored it would differ.
+    /// A run folder of `tinyYAML` as the trainer leaves it (config.yaml, checkpoints/best.safetensors)
+    /// at `runDir`, its weights initialised from `weightsSeed` (the config's seed unless given) and
+    /// balanced so both classes get predicted; with the model, the synthetic generator, and the
+    /// evaluation loader of its validation image (sample 4).
+    func runFolder(_ runDir: String, weightsSeed: Int? = nil) throws
+        -> (model: any SegmentationModel, generator: SyntheticFundus, loader: DataLoader) {
         let run = try Experiment.parse(Self.tinyYAML, file: "tiny.yaml", options: ConfigOptions(checkPaths: false)).runs[0]
-        let runDir = dir + "/results/tiny/run@\(run.hash)"
         try FileManager.default.createDirectory(atPath: runDir + "/checkpoints", withIntermediateDirectories: true)
         try run.configYAML.write(toFile: runDir + "/config.yaml", atomically: true, encoding: .utf8)
-        var other = run.config
-        other.seed = 7
-        let model = try ModelFactory.makeModel(other, at: run.locations)
+        var config = run.config
+        if let weightsSeed { config.seed = weightsSeed }
+        let model = try ModelFactory.makeModel(config, at: run.locations)
         let generator = try SyntheticFundus(size: 72, seed: RunSetup.syntheticDataSeed)
         let (_, val) = try SyntheticDataset.split(generator, trainCount: 4, valCount: 1)
         let loader = try DataLoader(dataset: val, transform: .eval(EvalTransform(mean: [0.5, 0.3, 0.2], std: [0.2, 0.1, 0.1])),
                                     seed: 0, batchSize: 1, shuffle: false)
         try PredictionTests.balance(model, on: loader.batch([0], epoch: 0).images)
         try model.save(to: runDir + "/checkpoints/best.safetensors")
+        return (model, generator, loader)
+    }
+
+    func testPredictWritesClassAndOverlayPNGsAndReportsBadImages() throws {
+        _ = try binary()
+        let dir = try temporaryFolder()
+        // The checkpoint holds weights of another seed than the config's, so a prediction that
+        // ignored it would differ.
+        let run = try Experiment.parse(Self.tinyYAML, file: "tiny.yaml", options: ConfigOptions(checkPaths: false)).runs[0]
+        let (model, generator, loader) = try runFolder(dir + "/results/tiny/run@\(run.hash)", weightsSeed: 7)
 
         try SyntheticDataset.export(generator, indices: 4..<5, to: dir + "/data")
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: dir + "/broken.png"))
@@ -104,17 +114,7 @@ final class CommandLineTests: XCTestCase {
     func testPredictMasksTheFieldOfViewAndWritesProbabilities() throws {
         _ = try binary()
         let dir = try temporaryFolder()
-        let run = try Experiment.parse(Self.tinyYAML, file: "tiny.yaml", options: ConfigOptions(checkPaths: false)).runs[0]
-        let runDir = dir + "/run"
-        try FileManager.default.createDirectory(atPath: runDir + "/checkpoints", withIntermediateDirectories: true)
-        try run.configYAML.write(toFile: runDir + "/config.yaml", atomically: true, encoding: .utf8)
-        let model = try ModelFactory.makeModel(run.config, at: run.locations)
-        let generator = try SyntheticFundus(size: 72, seed: RunSetup.syntheticDataSeed)
-        let (_, val) = try SyntheticDataset.split(generator, trainCount: 4, valCount: 1)
-        let loader = try DataLoader(dataset: val, transform: .eval(EvalTransform(mean: [0.5, 0.3, 0.2], std: [0.2, 0.1, 0.1])),
-                                    seed: 0, batchSize: 1, shuffle: false)
-        try PredictionTests.balance(model, on: loader.batch([0], epoch: 0).images)
-        try model.save(to: runDir + "/checkpoints/best.safetensors")
+        let (model, generator, loader) = try runFolder(dir + "/run")
         try SyntheticDataset.export(generator, indices: 4..<5, to: dir + "/data")
         // The field of view: the left half.
         let fov = Image(width: 72, height: 72, colorModel: .gray,
