@@ -128,9 +128,6 @@ open class Module {
     public var parameterCount: Int {
         namedParameters().filter { $0.1.kind == .weight }.reduce(0) { $0 + $1.1.value.count }
     }
-
-    /// Whether any parameter below this module is trained.
-    public var learns: Bool { namedParameters().contains { $0.1.needsGrad } }
 }
 
 /// PyTorch's snake case for a Swift name: an underscore before each capital, which is lowered.

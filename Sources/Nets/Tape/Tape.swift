@@ -193,5 +193,5 @@ extension Tape {
     }
 
     /// Whether a tape is recording (a training forward that will be run backward).
-    public static var isRecording: Bool { recording != nil }
+    static var isRecording: Bool { recording != nil }
 }
