@@ -14,14 +14,20 @@ struct Predict: ParsableCommand {
             probability as 16-bit gray (value = round(p × 65535)). With --mask, pixels outside the \
             field of view (where the mask is black) are background, probability 0, as the DRIVE \
             recipe's predict.py blanks them. \
+            --split val (or train) segments the images of that split of the run's data instead of \
+            files, named by their stems; a dataset distributed with field-of-view masks (DRIVE) is \
+            blanked outside them. \
             The model and its normalisation come from the run's config.yaml, looked for two folders \
-            above the checkpoint unless --config names it. Images are segmented at full size, as in \
-            evaluation. An image that cannot be read is reported and skipped, and the exit status is \
-            then 1; config errors exit with status 2.
+            above the checkpoint unless --config names it. Images are segmented as in evaluation: \
+            whole, or in tiles and with test-time flips as the config's eval.mode and eval.tta say \
+            (--set eval.mode=slide --set eval.crop=64 changes that). An image that cannot be read is \
+            reported and skipped, and the exit status is then 1; config errors exit with status 2.
 
-            Example:
+            Examples:
               runexp predict --out predictions fundus1.png fundus2.jpg \\
                 --checkpoint results/quickstart/run@1a2b3c4d/checkpoints/best.safetensors
+              runexp predict --out predictions --split val --set data.root=/data/DRIVE \\
+                --checkpoint results/drive_unet/run@91148df8/checkpoints/best.safetensors
             """)
 
     @Option(help: ArgumentHelp("The model weights, e.g. RUN_DIR/checkpoints/best.safetensors.", valueName: "file"))
@@ -35,18 +41,27 @@ struct Predict: ParsableCommand {
                                + "in their order.", valueName: "file"))
     var mask: [String] = []
     @Flag(help: "Also write the foreground probability as a 16-bit PNG (two-class models).") var probabilities = false
-    @Argument(help: ArgumentHelp("Images to segment (PNG, JPEG, TIFF, GIF).", valueName: "image")) var images: [String]
+    @Option(help: ArgumentHelp("Segment this split of the run's data (val or train) instead of image files.",
+                               valueName: "split"))
+    var split: Evaluation.Split?
+    @Option(help: ArgumentHelp("A setting of the config to change, e.g. eval.mode=slide (repeatable).",
+                               valueName: "key=value"))
+    var set: [String] = []
+    @Argument(help: ArgumentHelp("Images to segment (PNG, JPEG, TIFF, GIF).", valueName: "image")) var images: [String] = []
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (split == nil) == images.isEmpty { throw ValidationError("give image files or --split (one of them)") }
+        if split != nil && !mask.isEmpty { throw ValidationError("--mask is for image files; a split's own masks are used") }
         if mask.count > 1 && mask.count != images.count {
             throw ValidationError("--mask: give one mask for all images or one per image (\(images.count)), not \(mask.count)")
         }
     }
 
     func run() throws {
-        // The data folder of the training machine need not exist where predictions are made.
-        let source = try CheckpointRun(checkpoint: checkpoint, config: config, checkPaths: false, threads: threads)
+        // The data folder of the training machine need not exist where files are predicted.
+        let source = try CheckpointRun(checkpoint: checkpoint, config: config, overrides: set, checkPaths: split != nil,
+                                       threads: threads)
         let run = source.run
         let predictor = try source.loading { try Predictor(config: run.config, at: run.locations, checkpoint: checkpoint) }
         if probabilities && run.config.data.numClasses != 2 {
@@ -64,15 +79,34 @@ struct Predict: ParsableCommand {
         var written: [String: String] = [:]  // output stem → input, to catch two inputs with one stem
         var failed = 0
         let ignore = Int32(run.config.data.ignoreIndex)
-        for (i, path) in images.enumerated() {
-            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        // What is segmented: a name for messages, and how to get its prediction and output stem.
+        var inputs: [(name: String, predict: () throws -> (Prediction, stem: String))] = []
+        if let split {
+            let dataset = try source.loading { try Evaluation.dataset(run.config, at: run.locations, split: split) }
+            for i in 0..<dataset.count {
+                inputs.append((name: "\(split.rawValue) image \(i)", predict: {
+                    let sample = try dataset.sample(i)
+                    var prediction = try predictor.predict(sample)
+                    if dataset is any FieldOfViewDataset { prediction.blank(outside: sample.label.map { $0 != ignore }) }
+                    return (prediction, sample.name ?? "\(split.rawValue)_\(i)")
+                }))
+            }
+        } else {
+            for (i, path) in images.enumerated() {
+                inputs.append((name: path, predict: {
+                    var prediction = try predictor.predict(file: path)
+                    if !mask.isEmpty {
+                        prediction.blank(outside: try fieldOfView(mask.count == 1 ? mask[0] : mask[i], for: prediction, of: path))
+                    }
+                    return (prediction, URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+                }))
+            }
+        }
+        for input in inputs {
             do {
+                let (prediction, stem) = try input.predict()
                 if let other = written[stem] {
-                    throw ImageError(path, "its outputs would overwrite those of \(other) (same name '\(stem)'); rename one")
-                }
-                var prediction = try predictor.predict(file: path)
-                if !mask.isEmpty {
-                    prediction.blank(outside: try fieldOfView(mask.count == 1 ? mask[0] : mask[i], for: prediction, of: path))
+                    throw ImageError(input.name, "its outputs would overwrite those of \(other) (same name '\(stem)'); rename one")
                 }
                 var outputs = ["\(out)/\(stem).png", "\(out)/\(stem)_overlay.png"]
                 try ImageCodec.writePNG(PredictionImages.classImage(prediction.classes), to: outputs[0])
@@ -85,18 +119,18 @@ struct Predict: ParsableCommand {
                                                                               height: prediction.image.height),
                                             to: outputs[2])
                 }
-                written[stem] = path
-                print("\(path) → \(outputs.joined(separator: ", "))")
+                written[stem] = input.name
+                print("\(input.name) → \(outputs.joined(separator: ", "))")
             } catch let error as ImageError {
                 CommandErrors.print("\(error)")  // already starts with the file's path
                 failed += 1
             } catch {
-                CommandErrors.print("\(path): \(error)")
+                CommandErrors.print("\(input.name): \(error)")
                 failed += 1
             }
         }
         if failed > 0 {
-            CommandErrors.print("\(failed) of \(images.count) image\(images.count == 1 ? "" : "s") failed")
+            CommandErrors.print("\(failed) of \(inputs.count) image\(inputs.count == 1 ? "" : "s") failed")
             throw ExitCode(1)
         }
     }

@@ -47,7 +47,8 @@ final class CommandLineTests: XCTestCase {
         var config = run.config
         if let weightsSeed { config.seed = weightsSeed }
         let model = try ModelFactory.makeModel(config, at: run.locations)
-        let generator = try SyntheticFundus(size: 72, seed: RunSetup.syntheticDataSeed)
+        // The generator of the config's data (`data.synthetic` has no lesions by default).
+        let generator = try SyntheticFundus(size: 72, seed: RunSetup.syntheticDataSeed, lesions: false)
         let (_, val) = try SyntheticDataset.split(generator, trainCount: 4, valCount: 1)
         let loader = try DataLoader(dataset: val, transform: .eval(EvalTransform(mean: [0.5, 0.3, 0.2], std: [0.2, 0.1, 0.1])),
                                     seed: 0, batchSize: 1, shuffle: false)
@@ -159,6 +160,48 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(twoMasks.status, 2, twoMasks.stderr)
         XCTAssertTrue(twoMasks.stderr.contains("--mask: give one mask for all images or one per image (1), not 2"),
                       twoMasks.stderr)
+    }
+
+    /// `predict --split val` segments the run's own validation images, named by their stems and
+    /// blanked outside the synthetic fundus's field of view (its ignored pixels); `--set
+    /// eval.mode=slide` tiles them as the library's `Inference` does; a split with files is a
+    /// usage error.
+    func testPredictASplitBlanksOutsideItsFieldOfViewAndSlides() throws {
+        _ = try binary()
+        let dir = try temporaryFolder()
+        let (model, _, loader) = try runFolder(dir + "/run")
+        let result = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "--split", "val",
+                                 "--set", "eval.mode=slide", "--set", "eval.crop=48", "--set", "eval.tta=[hflip]",
+                                 "--out", "pred"], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/pred").sorted(),
+                       ["synthetic_0004.png", "synthetic_0004_overlay.png", "synthetic_0005.png", "synthetic_0005_overlay.png"])
+        var settings = InferenceConfig()
+        settings.mode = .slide
+        (settings.crop, settings.stride, settings.tta) = (CropSize(height: 48, width: 48), CropSize(height: 24, width: 24), [.hflip])
+        model.setTraining(false)
+        let batch = try loader.batch([0], epoch: 0)
+        let expected = batch.unpadded(Predictor.argmax(Inference(settings, padMultiple: 16).scores(model, batch).values), item: 0)
+        let truth = batch.unpadded(batch.labels, item: 0)
+        let classes = try XCTUnwrap(try ImageCodec.read(dir + "/pred/synthetic_0004.png").labelValues())
+        var counts = [0, 0, 0]  // outside, background, vessel
+        for p in 0..<72 * 72 {
+            if truth.values[p] == 255 {
+                XCTAssertEqual(classes[p], 0, "outside the field of view at \(p % 72),\(p / 72)")
+                counts[0] += 1
+            } else {
+                XCTAssertEqual(classes[p], expected.values[p], "at \(p % 72),\(p / 72)")
+                counts[1 + Int(classes[p])] += 1
+            }
+        }
+        XCTAssertTrue(counts.allSatisfy { $0 > 0 }, "\(counts)")
+        XCTAssertTrue(expected.values.indices.contains { truth.values[$0] == 255 && expected.values[$0] == 1 },
+                      "the blanking changed something")
+
+        let both = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "--split", "val",
+                               "x.png", "--out", "pred2"], in: dir)
+        XCTAssertEqual(both.status, 2, both.stderr)
+        XCTAssertTrue(both.stderr.contains("give image files or --split (one of them)"), both.stderr)
     }
 
     /// `runexp eval` scores a run's best checkpoint exactly as its own validation did: the

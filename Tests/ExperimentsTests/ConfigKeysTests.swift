@@ -42,6 +42,7 @@ final class ConfigKeysTests: XCTestCase {
         "model: {name: unetpp, deep_supervision: true, prune: 2}\neval: {metrics: true, early_stop: {patience: 3, min_delta: 0.01}}\n",
         "model: {name: deeplabv3plus, backbone: resnet34, aspp_rates: [3, 6, 9]}\n",
         "model: {name: deeplabv3, backbone: mobilenet_v3_large, aux: true}\nloss: {aux: 0.4}\n",
+        "eval: {mode: slide, crop: 64, stride: 42, blend: uniform, tile_batch: 4, tta: [hflip, vflip]}\n",
     ]
 
     /// A key that is declared but that no reader reads would be accepted and ignored. Each

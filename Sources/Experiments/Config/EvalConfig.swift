@@ -66,6 +66,8 @@ public struct EvalConfig: Equatable, Sendable {
     public var metrics = false
     /// Ends a run whose `metric` stopped improving; nil (the default) trains every epoch.
     public var earlyStop: EarlyStopConfig?
+    /// Whole images or sliding windows, and test-time flips (`eval.mode`, `eval.tta`, ...).
+    public var inference = InferenceConfig()
 
     public init() {}
 }
@@ -99,7 +101,7 @@ extension EvalConfig: ConfigSection {
                       if let stop = section.earlyStop { w.section("early_stop") { stop.render(into: &$0) } }
                   },
                   appliesBelow: { _, _ in true }),
-    ]
+    ] + inferenceKeys
 }
 
 /// `eval.early_stop: {patience, min_delta}`, as PyTorch Lightning's `EarlyStopping`: an

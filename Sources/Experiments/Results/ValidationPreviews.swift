@@ -8,12 +8,14 @@ public enum ValidationPreviews {
     /// The folder, inside the run's folder, the panels go to.
     public static let folder = "previews"
 
-    /// Runs `model` in eval mode on the first `count` samples of `loader` (the validation loader,
-    /// one sample per batch) and writes their panels to `directory/previews/`; returns the paths.
+    /// Runs `model` in eval mode, as `inference` says, on the first `count` samples of `loader`
+    /// (the validation loader, one sample per batch) and writes their panels to
+    /// `directory/previews/`; returns the paths.
     /// Images are shown denormalised with `mean`/`std` (default: the loader's own normalisation)
     /// and cropped back to their size before padding. The model's training mode is restored.
     @discardableResult
     public static func write(model: any SegmentationModel, loader: DataLoader, count: Int = 3, directory: String,
+                             inference settings: InferenceConfig = InferenceConfig(),
                              mean: [Float]? = nil, std: [Float]? = nil,
                              palette: [Image.Color] = Image.Color.vocColorMap) throws -> [String] {
         let normalization: Normalization
@@ -29,10 +31,11 @@ public enum ValidationPreviews {
         let wasTraining = model.training
         model.setTraining(false)
         defer { model.setTraining(wasTraining) }
+        let inference = Inference(settings, padMultiple: loader.transform.padMultiple)
         var paths: [String] = []
         for index in 0..<min(max(count, 0), loader.dataset.count) {
             let batch = try loader.batch([index], epoch: 0)
-            let prediction = batch.unpadded(Predictor.argmax(model(batch.images).out), item: 0)
+            let prediction = batch.unpadded(Predictor.argmax(inference.scores(model, batch).values), item: 0)
             let size = batch.sizes[0]
             let image = try PredictionImages.denormalized(batch.unpadded(batch.images, item: 0), size: size,
                                                           channels: batch.images.c, mean: mean, std: std)

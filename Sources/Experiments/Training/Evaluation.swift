@@ -1,8 +1,8 @@
 import Nets
 
 /// Scoring a model on a split the way validation does: eval mode, no tape, one image at a
-/// time at full size (padded to the model's multiple and cropped back), through the split's
-/// evaluation transform.
+/// time at full size, through the split's evaluation transform and `eval.mode`/`eval.tta`
+/// (`Inference`: whole, padded to the model's multiple, or in tiles).
 public enum Evaluation {
     /// The split of a run's data that `runexp eval` scores.
     public enum Split: String, CaseIterable, Sendable {
@@ -19,10 +19,11 @@ public enum Evaluation {
         defer { model.setTraining(wasTraining) }
         var metrics = SegmentationMetrics(numClasses: config.data.numClasses, ignoreIndex: Int32(config.data.ignoreIndex),
                                           pixelScores: pixelScores)
+        let inference = Inference(config.eval.inference, padMultiple: loader.transform.padMultiple)
         let batches = loader.epoch(0)
         while let batch = try batches.next() {
             try checkInputSize(batch, model)
-            metrics.add(logits: model(batch.images).out, target: batch.labels)
+            metrics.add(inference.scores(model, batch), target: batch.labels)
         }
         return metrics.scores
     }
@@ -53,13 +54,15 @@ public enum Evaluation {
             // Two-class logits (0, ±30): softmax 1 or 0 where the second observer drew a vessel or not.
             let logits = Tensor(shape: [1, 2, truth.height, truth.width], layout: .nhwc,
                                 values: other.label.flatMap { [0, $0 == 1 ? 30 : -30] })
-            metrics.add(logits: logits, target: LabelMap(n: 1, h: truth.height, w: truth.width, values: truth.label))
+            metrics.add(ClassScores(logits: logits), target: LabelMap(n: 1, h: truth.height, w: truth.width, values: truth.label))
         }
         return metrics.scores
     }
 
-    private static func dataset(_ config: ExperimentConfig, at: ConfigLocations, split: Split,
-                                secondObserver: Bool) throws -> any Dataset {
+    /// The images of `split` of `config`'s data (with DRIVE's second annotations as labels when
+    /// `secondObserver`); throws when the split is empty.
+    public static func dataset(_ config: ExperimentConfig, at: ConfigLocations, split: Split,
+                               secondObserver: Bool = false) throws -> any Dataset {
         let (train, val) = try RunSetup.datasets(config, at: at)
         var dataset = split == .val ? val : train
         if secondObserver {

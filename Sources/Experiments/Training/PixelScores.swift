@@ -70,11 +70,10 @@ struct PixelScoreAccumulator {
         curves = (1..<numClasses).map { _ in ScoreCurves() }
     }
 
-    /// Adds a batch: its per-image confusion matrices and the logits they came from.
-    mutating func add(logits: Tensor, target: LabelMap, images: [ConfusionMatrix]) {
-        precondition(logits.layout == .nhwc && images.count == logits.n, "pixel scores: \(logits) for \(images.count) images")
-        let (C, plane) = (logits.c, logits.h * logits.w)
-        let softmax = ClassSoftmax(logits).probabilities
+    /// Adds a batch: its per-image confusion matrices and the class probabilities they came from.
+    mutating func add(probabilities softmax: Tensor, target: LabelMap, images: [ConfusionMatrix]) {
+        precondition(softmax.layout == .nhwc && images.count == softmax.n, "pixel scores: \(softmax) for \(images.count) images")
+        let (C, plane) = (softmax.c, softmax.h * softmax.w)
         for (n, matrix) in images.enumerated() {
             imageRates.append(ClassRates(matrix))
             let counted = (0..<plane).filter { target.values[n * plane + $0] != ignoreIndex }

@@ -70,10 +70,15 @@ public struct SegmentationMetrics: Sendable {
 
     /// Adds one eval batch: model outputs (N×C×H×W; NHWC for the paper metrics) against its labels.
     public mutating func add(logits: Tensor, target: LabelMap) {
-        precondition(logits.shape.count == 4 && logits.c == confusion.numClasses,
-                     "logits \(logits.shape) for \(confusion.numClasses) classes")
-        let images = ConfusionMatrix.perImage(logits: logits, target: target, ignoreIndex: confusion.ignoreIndex)
-        pixel?.add(logits: logits, target: target, images: images)
+        add(ClassScores(logits: logits), target: target)
+    }
+
+    /// Adds one eval batch's class scores (logits or probabilities) against its labels.
+    public mutating func add(_ scores: ClassScores, target: LabelMap) {
+        precondition(scores.values.shape.count == 4 && scores.values.c == confusion.numClasses,
+                     "scores \(scores.values.shape) for \(confusion.numClasses) classes")
+        let images = ConfusionMatrix.perImage(logits: scores.values, target: target, ignoreIndex: confusion.ignoreIndex)
+        pixel?.add(probabilities: scores.probabilities, target: target, images: images)
         add(images)
     }
 

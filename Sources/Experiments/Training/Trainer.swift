@@ -215,7 +215,8 @@ public final class Trainer {
                 try setup.model.save(to: Checkpoint.bestPath(directory),
                                      metadata: session.metadata.merging(["epoch": "\(epoch)"]) { $1 })
                 // previews/ always shows what best.safetensors predicts.
-                try ValidationPreviews.write(model: setup.model, loader: setup.valLoader!, directory: directory)
+                try ValidationPreviews.write(model: setup.model, loader: setup.valLoader!, directory: directory,
+                                         inference: run.config.eval.inference)
             }
             try ResultFile.write(session.records, to: resultPath)
         }

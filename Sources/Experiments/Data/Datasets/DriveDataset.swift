@@ -11,7 +11,7 @@ import Foundation
 /// arithmetic only makes sense for 0/255 files, which DRIVE's are; here a pixel is vessel when
 /// the manual's gray value is at least 128 and inside the FOV when the mask's is, which gives
 /// the same labels on DRIVE and no nonsense class ids on a re-saved, blurred copy.
-public struct DriveDataset: Dataset {
+public struct DriveDataset: FieldOfViewDataset {
     /// One image's three files; `name` is the image's stem (`21_training`).
     public struct Entry: Sendable, Equatable {
         public let name: String

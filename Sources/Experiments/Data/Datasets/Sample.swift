@@ -68,3 +68,8 @@ public protocol Dataset: Sendable {
     var count: Int { get }
     func sample(_ index: Int) throws -> Sample
 }
+
+/// A dataset whose ignored pixels are exactly those outside the field-of-view mask distributed
+/// with each image (DRIVE's `mask/`), so that predictions of its images can be blanked there,
+/// as the DRIVE recipe's predict.py does.
+public protocol FieldOfViewDataset: Dataset {}

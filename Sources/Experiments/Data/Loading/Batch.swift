@@ -68,16 +68,22 @@ public struct Batch: Sendable {
     }
 
     /// Item `item` of an NHWC tensor with this batch's height and width (logits, probabilities,
-    /// the images themselves), cropped back to the item's size: interleaved HWC values.
-    public func unpadded(_ tensor: Tensor, item: Int) -> [Float] {
+    /// the images themselves), cropped back to the item's size: interleaved HWC values, or only
+    /// those of `channel`.
+    public func unpadded(_ tensor: Tensor, item: Int, channel: Int? = nil) -> [Float] {
         precondition(tensor.layout == .nhwc && tensor.n == count && tensor.h == labels.h && tensor.w == labels.w,
                      "unpadded: \(tensor) for a batch of \(count)x\(labels.h)x\(labels.w)")
-        let size = sizes[item], C = tensor.c
-        var out = [Float](repeating: 0, count: size.height * size.width * C)
+        precondition(channel.map { (0..<tensor.c).contains($0) } ?? true, "unpadded: channel \(channel!) of \(tensor)")
+        let size = sizes[item], C = tensor.c, kept = channel == nil ? C : 1
+        var out = [Float](repeating: 0, count: size.height * size.width * kept)
         out.withUnsafeMutableBufferPointer { dst in
             for y in 0..<size.height {
-                (dst.baseAddress! + y * size.width * C)
-                    .update(from: tensor.data + tensor.offset(item, 0, y, 0), count: size.width * C)
+                let src = tensor.data + tensor.offset(item, 0, y, 0), row = dst.baseAddress! + y * size.width * kept
+                if let channel {
+                    for x in 0..<size.width { row[x] = src[x * C + channel] }
+                } else {
+                    row.update(from: src, count: size.width * C)
+                }
             }
         }
         return out

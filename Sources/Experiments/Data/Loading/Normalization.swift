@@ -47,18 +47,22 @@ public struct Normalization: Sendable, Equatable {
 
     /// The sample with its image normalised (label and name unchanged).
     public func apply(_ sample: Sample, index: Int = 0) throws -> Sample {
-        if isIdentity { return sample }
-        let (m, s) = try perChannel(sample.channels, for: sample.displayName(index: index))
         var out = sample
-        let c = sample.channels
-        out.image.withUnsafeMutableBufferPointer { p in
-            let pixels = sample.height * sample.width
+        try normalize(&out, index: index)
+        return out
+    }
+
+    /// Normalises the sample's image in place (no copy when the caller holds the only one).
+    public func normalize(_ sample: inout Sample, index: Int = 0) throws {
+        if isIdentity { return }
+        let (m, s) = try perChannel(sample.channels, for: sample.displayName(index: index))
+        let (c, pixels) = (sample.channels, sample.height * sample.width)
+        sample.image.withUnsafeMutableBufferPointer { p in
             for i in 0..<pixels {
                 let px = p.baseAddress! + i * c
                 // Subtract then divide, in torchvision's order, so values match it bit for bit.
                 for k in 0..<c { px[k] = (px[k] - m[k]) / s[k] }
             }
         }
-        return out
     }
 }

@@ -3,7 +3,7 @@
 /// Sample `i` of the dataset is generator sample `indices.lowerBound + i`, so a training split
 /// `0..<trainCount` and a validation split after it never share an image. Pixels outside the
 /// circular field of view are labelled `ignoreIndex`, as the DRIVE recipe does with its FOV mask.
-public struct SyntheticDataset: Dataset {
+public struct SyntheticDataset: FieldOfViewDataset {
     public let generator: SyntheticFundus
     public let indices: Range<Int>
     public let ignoreIndex: Int32

@@ -23,8 +23,9 @@ public struct Prediction: Sendable {
 
 /// A trained network ready to segment images the way evaluation does: the run's config builds
 /// the model (`ModelFactory`), its checkpoint is loaded strictly, and each image is normalised
-/// with the config's mean/std, padded at the bottom/right to a multiple of 16, run in eval mode,
-/// and its argmax cropped back to the image's size.
+/// with the config's mean/std, run in eval mode as `eval.mode` and `eval.tta` say (`Inference`:
+/// whole, padded at the bottom/right to a multiple of 16, or in tiles), and its argmax cropped
+/// back to the image's size.
 ///
 /// Use from one thread: the model keeps per-call state.
 public final class Predictor {
@@ -34,6 +35,7 @@ public final class Predictor {
     /// RGBA for 2 and 4), as Pillow's `convert` would.
     public let colorModel: Image.ColorModel
     let transform: EvalTransform
+    let inference: Inference
 
     /// The model of `config` with the weights of `checkpoint`; throws a `ConfigError` for a
     /// model or channel count it cannot run, and the checkpoint's one-line error when the file
@@ -51,6 +53,7 @@ public final class Predictor {
         self.model = model
         self.colorModel = colorModel
         transform = try EvalTransform.forModel(config, model)
+        inference = Inference(config.eval.inference, padMultiple: transform.padMultiple)
     }
 
     /// Decodes the image at `path` and segments it; errors name the file.
@@ -64,20 +67,34 @@ public final class Predictor {
         let sample = Sample(height: input.height, width: input.width, channels: input.channels, bytes: input.samples,
                             label: [Int32](repeating: transform.ignoreIndex, count: input.width * input.height),
                             name: name)
-        let batch = try Batch(collating: [transform.apply(sample)], indices: [0], padMultiple: transform.padMultiple,
-                              ignoreIndex: transform.ignoreIndex)
-        try checkInputSize(batch, model)
-        let logits = model(batch.images).out
-        // The class-1 softmax probability of every pixel, from the interleaved two-class values.
-        var foreground: [Float]?
-        if logits.c == 2 {
-            let p = batch.unpadded(ClassSoftmax(logits).probabilities, item: 0)
-            foreground = stride(from: 1, to: p.count, by: 2).map { p[$0] }
-        }
-        return Prediction(classes: batch.unpadded(Predictor.argmax(logits), item: 0), image: input, foreground: foreground)
+        return try predict(batch(sample), image: input)
     }
 
-    /// The class of highest logit at every pixel of `logits` (N×C×H×W, either layout); ties go
+    /// Segments a dataset's sample (its pixels as the dataset decoded them, before normalisation).
+    public func predict(_ sample: Sample) throws -> Prediction {
+        let image = try PredictionImages.denormalized(sample.image, size: sample.size, channels: sample.channels,
+                                                      mean: [0], std: [1])
+        return try predict(batch(sample), image: image)
+    }
+
+    /// The sample normalised and padded as evaluation does it. It takes the sample so that the
+    /// pixels of a large image are normalised in place, not copied, and freed once batched.
+    private func batch(_ sample: consuming Sample) throws -> Batch {
+        try transform.normalization.normalize(&sample)
+        return try Batch(collating: [sample], indices: [0], padMultiple: transform.padMultiple,
+                         ignoreIndex: transform.ignoreIndex)
+    }
+
+    private func predict(_ batch: Batch, image: Image) throws -> Prediction {
+        try checkInputSize(batch, model)
+        let scores = inference.scores(model, batch)
+        // Two classes: the class-1 probability of every pixel.
+        let foreground = scores.values.c == 2 ? batch.unpadded(scores.probabilities, item: 0, channel: 1) : nil
+        return Prediction(classes: batch.unpadded(Predictor.argmax(scores.values), item: 0), image: image,
+                          foreground: foreground)
+    }
+
+    /// The class of highest score at every pixel of `logits` (or probabilities) (N×C×H×W, either layout); ties go
     /// to the lower class id, as `torch.argmax` does.
     public static func argmax(_ logits: Tensor) -> LabelMap {
         precondition(logits.shape.count == 4 && logits.c >= 1, "argmax: logits \(logits.shape)")
