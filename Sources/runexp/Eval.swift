@@ -8,7 +8,8 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a checkpoint on its run's data; writes eval.json and eval.txt.",
         discussion: """
-            Evaluates the checkpoint as validation does (eval mode, each image at full size), with \
+            Evaluates the checkpoint as validation does (eval mode, each image whole or in tiles and \
+            with flips as the config's eval.mode and eval.tta say; --set changes them), with \
             every metric: the DRIVE recipe's (Dice, global correct, per-class recall and IoU) and the \
             paper metrics (sensitivity, specificity, precision, F1, MCC, AUC-ROC, AUC-PR), not \
             counting ignore_index pixels (DRIVE: outside the field of view), pooled over the split \
@@ -65,8 +66,10 @@ struct Eval: ParsableCommand {
         }
         // The labels are named only when they are not the data's own.
         let second = labels == "2nd_manual"
-        try write(scores, title: "\(checkpoint), \(split.rawValue) split" + (second ? ", 2nd_manual labels" : ""),
-                  fields: ["\"checkpoint\":\(JSONText.quoted(checkpoint))", "\"split\":\"\(split.rawValue)\""]
+        let inference = run.config.eval.inference.description
+        try write(scores, title: "\(checkpoint), \(split.rawValue) split" + (second ? ", 2nd_manual labels" : "") + ", \(inference)",
+                  fields: ["\"checkpoint\":\(JSONText.quoted(checkpoint))", "\"split\":\"\(split.rawValue)\"",
+                           "\"inference\":\(JSONText.quoted(inference))"]
                       + (second ? ["\"labels\":\"2nd_manual\""] : []),
                   to: out ?? CheckpointRun.directory(of: checkpoint))
     }

@@ -228,7 +228,7 @@ final class CommandLineTests: XCTestCase {
         let roc = try XCTUnwrap(best.pixel?.rocAUC.pooled[1]), ap = try XCTUnwrap(best.pixel?.prAUC.pooled[1])
         XCTAssertTrue(raw.contains("\"auc_roc\":{\"pooled\":[null,\(roc)]") && raw.contains("\"auc_pr\":{\"pooled\":[null,\(ap)]"), raw)
         let text = try String(contentsOfFile: dir + "/results/tiny/\(runDir)/eval.txt", encoding: .utf8)
-        XCTAssertTrue(text.hasPrefix("[eval: results/tiny/\(runDir)/checkpoints/best.safetensors, val split]\ndice coefficient: "), text)
+        XCTAssertTrue(text.hasPrefix("[eval: results/tiny/\(runDir)/checkpoints/best.safetensors, val split, whole image]\ndice coefficient: "), text)
     }
 
     /// `runexp eval --observer` on the real DRIVE copy (skipped without it): the second human

@@ -26,7 +26,7 @@ final class ConfigKeysTests: XCTestCase {
     /// family, optimizer and decay kind, and the settings that are off by default.
     let configsUsingEveryKey = [
         """
-        data: {palette: [[0, 0, 0], [255, 0, 0]], val_fraction: 0.2, label_map: {255: 1}}
+        data: {palette: [[0, 0, 0], [255, 0, 0]], val_fraction: 0.2, label_map: {255: 1}, class_names: [background, vessel]}
         model: {pretrained: backbone.safetensors}
         loss: {focal: 1.0, focal_alpha: 0.25}
         stages: [{epochs: 200, freeze: [encoder]}]

@@ -229,4 +229,14 @@ final class ConfigTests: XCTestCase {
     static func errors(_ body: () throws -> Experiment) -> [String] {
         do { _ = try body(); return [] } catch let e as ConfigErrors { return e.errors.map(\.description) } catch { return ["\(error)"] }
     }
+
+    /// `data.class_names` lets `eval.metric` name a class; config.yaml keeps the name.
+    func testMetricsNameClassesByDataClassNames() throws {
+        let run = try loadConfig("data: {class_names: [background, vessel]}\neval: {metric: f1.vessel, metrics: true}\n").runs[0]
+        XCTAssertEqual(run.config.eval.metric.classIndex, 1)
+        XCTAssertEqual(run.config.eval.metric.rawValue, "f1.vessel")
+        XCTAssertTrue(run.configYAML.contains("metric: f1.vessel"), run.configYAML)
+        XCTAssertEqual(try loadConfig(run.configYAML).runs[0].config, run.config)
+        XCTAssertFalse(try loadConfig("name: exp\n").runs[0].configYAML.contains("class_names"))
+    }
 }

@@ -210,6 +210,8 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(c.eval.inference.stride, CropSize(height: 32, width: 32), "half the crop by default")
         XCTAssertEqual(c.eval.inference.blend, .gaussian)
         XCTAssertEqual(c.eval.inference.tta, [.hflip, .vflip])
+        XCTAssertEqual(c.eval.inference.description, "slide 64x64 stride 32x32 gaussian, tta hflip+vflip")
+        XCTAssertEqual(InferenceConfig().description, "whole image")
         let rect = try loadConfig("eval: {mode: slide, crop: [64, 128], stride: [42, 100], blend: uniform}\n").runs[0].config
         XCTAssertEqual(rect.eval.inference.stride, CropSize(height: 42, width: 100))
         XCTAssertEqual(rect.eval.inference.blend, .uniform)

@@ -66,6 +66,9 @@ public struct DataConfig: Equatable, Sendable {
     /// The colour of each class id, `[[r, g, b], ...]` (one per class), for colour-coded RGB
     /// masks; nil: RGB masks must be gray.
     public var palette: [[Int]]?
+    /// A name for each class id (`[background, vessel]`), so that metrics can be chosen by
+    /// name (`eval.metric: f1.vessel`); nil: classes are known by their ids.
+    public var classNames: [String]?
     /// Present exactly when `dataset` is `synthetic`.
     public var synthetic: SyntheticDataConfig?
 
@@ -103,6 +106,14 @@ extension DataConfig: ConfigSection {
             return [(palette.count == d.numClasses && colours,
                      "must give one [r, g, b] colour (0-255) per class (data.num_classes is \(d.numClasses))"),
                     (Set(palette).count == palette.count, "must give each class its own colour")]
+        }, writing: { $0?.yamlText }),
+        // Written only when set, so configs without names keep their hash.
+        .value("class_names", \.classNames, check: { d in
+            guard let names = d.classNames else { return [] }
+            return [(names.count == d.numClasses, "must name each class (data.num_classes is \(d.numClasses)), has \(names.count)"),
+                    (Set(names).count == names.count, "must give each class its own name"),
+                    (names.allSatisfy { !$0.isEmpty && Int($0) == nil && !$0.contains(".") },
+                     "must be names, not numbers, without dots (eval.metric: f1.vessel names a class after the dot)")]
         }, writing: { $0?.yamlText }),
         .section("synthetic", \.synthetic, when: { $0.dataset == .synthetic }, defaults: SyntheticDataConfig()),
     ]

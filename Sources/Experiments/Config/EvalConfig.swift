@@ -2,7 +2,8 @@
 /// all): `dice` (the DRIVE recipe's), `miou`, `accuracy`, one class's IoU (`iou.1`), or one of
 /// the paper metrics `eval.metrics` computes, pooled over the split: `precision`, `recall` (or
 /// `sensitivity`), `specificity`, `f1`, `mcc`, `auc_roc`, `auc_pr`, of class 1 for two classes and
-/// the mean over the foreground classes otherwise, or of one class (`f1.2`).
+/// the mean over the foreground classes otherwise, or of one class by id (`f1.2`) or by its
+/// name in `data.class_names` (`f1.vessel`).
 public struct EvalMetric: Equatable, Sendable, CustomStringConvertible {
     public enum Kind: String, CaseIterable, Sendable {
         case dice, miou, accuracy, iou, precision, recall, sensitivity, specificity, f1, mcc, auc_roc, auc_pr
@@ -11,10 +12,14 @@ public struct EvalMetric: Equatable, Sendable, CustomStringConvertible {
     public var kind: Kind
     /// The class scored; nil for the split-wide metrics and the foreground default.
     public var classIndex: Int?
+    /// The class's name as the config gives it (`f1.vessel`), which `data.class_names` resolves
+    /// to `classIndex`.
+    public var className: String?
 
-    public init(_ kind: Kind, classIndex: Int? = nil) {
+    public init(_ kind: Kind, classIndex: Int? = nil, className: String? = nil) {
         self.kind = kind
         self.classIndex = classIndex
+        self.className = className
     }
 
     public static let dice = EvalMetric(.dice)
@@ -22,7 +27,7 @@ public struct EvalMetric: Equatable, Sendable, CustomStringConvertible {
     public static let accuracy = EvalMetric(.accuracy)
 
     /// The name in configs, result.txt and the summary (`dice`, `iou.1`, `auc_roc`).
-    public var rawValue: String { classIndex.map { "\(kind.rawValue).\($0)" } ?? kind.rawValue }
+    public var rawValue: String { (className ?? classIndex.map(String.init)).map { "\(kind.rawValue).\($0)" } ?? kind.rawValue }
     public var description: String { rawValue }
 
     /// Whether the metric comes from `eval.metrics`' paper scores.
@@ -46,9 +51,12 @@ public struct EvalMetric: Equatable, Sendable, CustomStringConvertible {
             if kind == .iou { return .failure(ParseError("needs a class, as in iou.1 (miou is the mean over classes)")) }
             return .success(EvalMetric(kind))
         }
-        guard let c = Int(parts[1]), c >= 0, [.iou].contains(kind) || EvalMetric(kind).needsPixelScores else {
-            return .failure(ParseError("must name a class by its id after the dot, as in \(kind == .iou ? "iou" : kind.rawValue).1, "
-                                       + "got '\(text)' (\(kind.rawValue) has no classes)"))
+        let perClass = [.iou].contains(kind) || EvalMetric(kind).needsPixelScores
+        if perClass, !parts[1].isEmpty, Int(parts[1]) == nil { return .success(EvalMetric(kind, className: parts[1])) }
+        guard let c = Int(parts[1]), c >= 0, perClass else {
+            return .failure(ParseError("must name a class by its id or data.class_names name after the dot, as in "
+                                       + "\(kind == .iou ? "iou" : kind.rawValue).1, got '\(text)'"
+                                       + (perClass ? "" : " (\(kind.rawValue) has no classes)")))
         }
         return .success(EvalMetric(kind, classIndex: c))
     }

@@ -43,6 +43,18 @@ public struct InferenceConfig: Equatable, Sendable {
     public init() {}
 }
 
+extension InferenceConfig: CustomStringConvertible {
+    /// How the scores were computed, for result headers: `whole image`, or
+    /// `slide 64x64 stride 42x42 gaussian, tta hflip+vflip`.
+    public var description: String {
+        var text = "whole image"
+        if mode == .slide, let crop, let stride {
+            text = "slide \(crop.height)x\(crop.width) stride \(stride.height)x\(stride.width) \(blend.rawValue)"
+        }
+        return tta.isEmpty ? text : text + ", tta " + tta.map(\.rawValue).joined(separator: "+")
+    }
+}
+
 extension EvalConfig {
     /// The keys of `InferenceConfig`, in the `eval:` section. Each is written to `config.yaml`
     /// only when it is not the default, so the configs (and run hashes) of runs without them
