@@ -37,7 +37,9 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("The run's config (default: RUN_DIR/config.yaml, two folders above --checkpoint).",
                                valueName: "file"))
     var config: String?
-    @Option(help: ArgumentHelp("The split to score: val (DRIVE: the test images) or train.", valueName: "split"))
+    @Option(help: ArgumentHelp("The split to score: val (DRIVE: the test images), train, or test (DRIVE's test/, "
+                               + "even when data.val_fraction holds validation images out of training/).",
+                               valueName: "split"))
     var split: Evaluation.Split = .val
     @Option(help: ArgumentHelp("A setting of the config to change, e.g. data.root=/data/DRIVE (repeatable).",
                                valueName: "key=value"))

@@ -41,7 +41,7 @@ struct Predict: ParsableCommand {
                                + "in their order.", valueName: "file"))
     var mask: [String] = []
     @Flag(help: "Also write the foreground probability as a 16-bit PNG (two-class models).") var probabilities = false
-    @Option(help: ArgumentHelp("Segment this split of the run's data (val or train) instead of image files.",
+    @Option(help: ArgumentHelp("Segment this split of the run's data (val, train or test) instead of image files.",
                                valueName: "split"))
     var split: Evaluation.Split?
     @Option(help: ArgumentHelp("A setting of the config to change, e.g. eval.mode=slide (repeatable).",

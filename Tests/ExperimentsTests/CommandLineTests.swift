@@ -202,6 +202,10 @@ final class CommandLineTests: XCTestCase {
                                "x.png", "--out", "pred2"], in: dir)
         XCTAssertEqual(both.status, 2, both.stderr)
         XCTAssertTrue(both.stderr.contains("give image files or --split (one of them)"), both.stderr)
+        let noTest = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "--split", "test",
+                                 "--out", "pred3"], in: dir)
+        XCTAssertEqual(noTest.status, 2, noTest.stderr)
+        XCTAssertTrue(noTest.stderr.contains("only the drive dataset has a test split apart from val"), noTest.stderr)
     }
 
     /// `runexp eval` scores a run's best checkpoint exactly as its own validation did: the
@@ -251,6 +255,11 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("specificity: 0.9725 | 0.9725 ± 0.0083"), result.stdout)
         XCTAssertTrue(result.stdout.contains("global correct: 94.7"), result.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/obs/eval.json"))
+        // --split test is DRIVE's test/ even when validation images are held out of training/.
+        let heldOut = try runexp(["eval", "--observer", root + "/experiments/drive_unet.yaml", "--set", "data.root=\(drive)",
+                                  "--set", "data.val_fraction=0.25", "--split", "test", "--out", "obs2"], in: dir)
+        XCTAssertEqual(heldOut.status, 0, heldOut.stderr)
+        XCTAssertTrue(heldOut.stdout.contains("sensitivity: 0.7746 | 0.7760 ± 0.0594"), heldOut.stdout)
         // Not DRIVE: a located error, exit 2.
         try Self.tinyYAML.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
         let notDrive = try runexp(["eval", "--observer", "tiny.yaml"], in: dir)

@@ -6,9 +6,12 @@ import Nets
 public enum Evaluation {
     /// The split of a run's data that `runexp eval` scores.
     public enum Split: String, CaseIterable, Sendable {
-        /// The validation split (DRIVE: the 20 test images).
+        /// The validation split (DRIVE: the 20 test images, unless `data.val_fraction` holds
+        /// validation images out of training/).
         case val
         case train
+        /// DRIVE's test/ images, whatever `data.val_fraction` says; other data has none apart from val.
+        case test
     }
 
     /// The scores of `model` on every image of `loader`; `pixelScores` adds the paper metrics.
@@ -64,7 +67,18 @@ public enum Evaluation {
     public static func dataset(_ config: ExperimentConfig, at: ConfigLocations, split: Split,
                                secondObserver: Bool = false) throws -> any Dataset {
         let (train, val) = try RunSetup.datasets(config, at: at)
-        var dataset = split == .val ? val : train
+        var dataset: any Dataset
+        switch split {
+        case .val: dataset = val
+        case .train: dataset = train
+        case .test:
+            guard let drive = val as? DriveDataset else {
+                throw at.error("only the drive dataset has a test split apart from val (DRIVE's test/); use --split val",
+                               at: "data.dataset")
+            }
+            dataset = config.data.valFraction == nil ? drive
+                : try DriveDataset(root: config.data.root, split: .test, channels: drive.channels, ignoreIndex: drive.ignoreIndex)
+        }
         if secondObserver {
             guard let drive = dataset as? DriveDataset else { throw notDrive(at) }
             dataset = try drive.secondObserver()
