@@ -90,6 +90,7 @@ final class BadInputTests: XCTestCase {
         file(yaml(data: "{dataset: synthetic, mean: [0.5]}", model: "{name: unet, in_channels: 3}"), "bad.yaml:2:", "", "mean count"),
         file(yaml(data: "{dataset: synthetic, synthetic: {size: 8}}"), "bad.yaml:2:", "data.synthetic.size must be in 64...4096", "tiny synthetic"),
         file(yaml(data: "{dataset: folder, root: nowhere}"), "bad.yaml:2:", "nowhere", "missing data folder"),
+        file(yaml(data: "{dataset: folder, root: data, images: ../up}"), "bad.yaml:2:", "data.images must be a folder inside data.root", "images outside root"),
         file(yaml(data: "{dataset: drive, root: nowhere}"), "bad.yaml:2:", "nowhere", "missing DRIVE folder"),
         file(yaml(data: "{dataset: synthetic, label_map: {255: 7}}"), "bad.yaml:2:", "data.label_map.255 must be a class id", "label map target"),
         file(yaml(data: "{dataset: synthetic, palette: [[0, 0, 0]]}"), "bad.yaml:2:", "data.palette must give one [r, g, b] colour", "palette count"),

@@ -240,6 +240,54 @@ final class DatasetTests: XCTestCase {
                        + "images' file names), optionally val/images + val/masks")
     }
 
+    /// The layouts of the repositories users copy, read as they are: the UNet tutorial's
+    /// `train/image` + `train/label` (ISBI 2012), and milesial/Pytorch-UNet's `imgs/` +
+    /// `masks/<stem>_mask.gif`. The default layout's error lists the folders it found, and
+    /// masks named after their images with a suffix suggest `data.mask_suffix`.
+    func testFolderLayoutsOfPopularRepositories() throws {
+        let isbi = temp + "/membrane/train"
+        try mkdir(isbi + "/image")
+        try mkdir(isbi + "/label")
+        for i in 0..<3 {
+            try ImageCodec.writePNG(gray(Array(repeating: UInt8(i), count: 12), width: 4), to: "\(isbi)/image/\(i).png")
+            try ImageCodec.writePNG(gray(Array(repeating: UInt8(i % 2), count: 12), width: 4), to: "\(isbi)/label/\(i).png")
+        }
+        let rules = LabelRules(numClasses: 2)
+        XCTAssertEqual(message { try FolderDataset.splits(root: isbi, rules: rules, channels: 1, valFraction: 0.3) },
+                       "\(isbi): no images/ or masks/ folder; the folder layout is images/ + masks/ (class-id masks with "
+                       + "the images' file names), optionally val/images + val/masks (found image/, label/; set data.images "
+                       + "and data.masks to the image and mask folders)")
+        let tutorial = try FolderDataset.splits(root: isbi, layout: FolderLayout(images: "image", masks: "label"), rules: rules,
+                                                channels: 1, valFraction: 0.3)
+        XCTAssertEqual(tutorial.train.count + tutorial.val.count, 3)
+        XCTAssertEqual(try tutorial.val.sample(0).label, Array(repeating: Int32(Int(tutorial.val.entries[0].name)! % 2), count: 12))
+        XCTAssertTrue(message { try FolderDataset.splits(root: isbi, layout: FolderLayout(images: "image", masks: "labels"),
+                                                          rules: rules, channels: 1, valFraction: 0.3) }
+            .hasPrefix("\(isbi): no labels/ folder; data.images and data.masks name the subfolders of data.root (found "),
+                      "a layout of the user's own names the keys")
+
+        let carvana = temp + "/data"
+        try mkdir(carvana + "/imgs")
+        try mkdir(carvana + "/masks")
+        for (stem, v) in [("0cdf5b5d0ce1_01", 3), ("0cdf5b5d0ce1_02", 4), ("fff9b3a5373f_16", 5)] as [(String, UInt8)] {
+            try ImageCodec.writePNG(rgb(v), to: "\(carvana)/imgs/\(stem).jpg")
+            try ImageCodec.writePNG(gray(Array(repeating: v % 2, count: 12), width: 4), to: "\(carvana)/masks/\(stem)_mask.gif")
+        }
+        let unpaired = message { try FolderDataset.splits(root: carvana, layout: FolderLayout(images: "imgs"), rules: rules,
+                                                          channels: 3, valFraction: 0.3) }
+        XCTAssertTrue(unpaired.hasSuffix("; the masks are named <image stem>_mask: set data.mask_suffix: _mask"), unpaired)
+        let milesial = try FolderDataset.splits(root: carvana, layout: FolderLayout(images: "imgs", maskSuffix: "_mask"),
+                                                rules: rules, channels: 3, valFraction: 0.3)
+        let entries = milesial.train.entries + milesial.val.entries
+        XCTAssertEqual(entries.map(\.name).sorted(), ["0cdf5b5d0ce1_01", "0cdf5b5d0ce1_02", "fff9b3a5373f_16"])
+        for entry in entries { XCTAssertEqual(entry.mask, "\(carvana)/masks/\(entry.name)_mask.gif") }
+        // A suffix that some mask lacks leaves that mask unpaired, named as written.
+        try ImageCodec.writePNG(gray(Array(repeating: 0, count: 12), width: 4), to: "\(carvana)/masks/extra.png")
+        XCTAssertTrue(message { try FolderDataset.splits(root: carvana, layout: FolderLayout(images: "imgs", maskSuffix: "_mask"),
+                                                          rules: rules, channels: 3, valFraction: 0.3) }
+            .hasSuffix("1 mask has no image in \(carvana)/imgs (as <image stem>_mask): extra.png"))
+    }
+
     /// The held-out split: round(n × fraction) images, disjoint from training, together all of
     /// them, the same every time (it has its own fixed seed, so a seed sweep validates on the
     /// same images), and the val/ folders are used when there is no fraction.

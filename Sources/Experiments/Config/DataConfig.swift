@@ -66,6 +66,8 @@ public struct DataConfig: Equatable, Sendable {
     /// The colour of each class id, `[[r, g, b], ...]` (one per class), for colour-coded RGB
     /// masks; nil: RGB masks must be gray.
     public var palette: [[Int]]?
+    /// The `folder` dataset's subfolders and mask names (`data.images`, `data.masks`, `data.mask_suffix`).
+    public var folder = FolderLayout()
     /// A name for each class id (`[background, vessel]`), so that metrics can be chosen by
     /// name (`eval.metric: f1.vessel`); nil: classes are known by their ids.
     public var classNames: [String]?
@@ -107,6 +109,14 @@ extension DataConfig: ConfigSection {
                      "must give one [r, g, b] colour (0-255) per class (data.num_classes is \(d.numClasses))"),
                     (Set(palette).count == palette.count, "must give each class its own colour")]
         }, writing: { $0?.yamlText }),
+        // The folder layout's keys are written only when not the default, so configs keep their hash.
+        .value("images", \.folder.images, when: { $0.dataset == .folder }, check: { [(isSubfolder($0.folder.images), subfolderRule)] },
+               writing: { $0 == "images" ? nil : yamlString($0) }),
+        .value("masks", \.folder.masks, when: { $0.dataset == .folder }, check: { [(isSubfolder($0.folder.masks), subfolderRule)] },
+               writing: { $0 == "masks" ? nil : yamlString($0) }),
+        .value("mask_suffix", \.folder.maskSuffix, when: { $0.dataset == .folder },
+               check: { [(!$0.folder.maskSuffix.contains("/"), "is the end of a mask's file name, without '/'")] },
+               writing: { $0.isEmpty ? nil : yamlString($0) }),
         // Written only when set, so configs without names keep their hash.
         .value("class_names", \.classNames, check: { d in
             guard let names = d.classNames else { return [] }
@@ -117,6 +127,12 @@ extension DataConfig: ConfigSection {
         }, writing: { $0?.yamlText }),
         .section("synthetic", \.synthetic, when: { $0.dataset == .synthetic }, defaults: SyntheticDataConfig()),
     ]
+
+    private static let subfolderRule = "must be a folder inside data.root (a relative path without '..')"
+
+    private static func isSubfolder(_ path: String) -> Bool {
+        !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+    }
 
     private func readLabelMap(_ r: SectionReader, _ key: String, _ node: YAMLNode) -> [Int: Int]? {
         guard let entries = node.mapping else { return r.typeError(key, node, "a mapping of stored value to class id, like {255: 1}") }

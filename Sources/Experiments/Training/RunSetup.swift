@@ -194,7 +194,7 @@ struct RunSetup {
                                    palette: d.palette?.map { $0.map(UInt8.init) })
             return try located(at) {
                 let (train, val) = d.dataset == .folder
-                    ? try FolderDataset.splits(root: d.root, rules: rules, channels: config.model.inChannels,
+                    ? try FolderDataset.splits(root: d.root, layout: d.folder, rules: rules, channels: config.model.inChannels,
                                                valFraction: d.valFraction)
                     : try VOCDataset.splits(root: d.root, rules: rules, channels: config.model.inChannels,
                                             valFraction: d.valFraction)

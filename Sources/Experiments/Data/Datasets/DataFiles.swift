@@ -27,6 +27,12 @@ enum DataFiles {
         return names.filter { !$0.hasPrefix(".") && !isDirectory(folder + "/" + $0) }.sorted()
     }
 
+    /// The visible subfolders of `folder`, sorted; none when it cannot be listed.
+    static func subfolders(of folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { !$0.hasPrefix(".") && isDirectory(folder + "/" + $0) }.sorted()
+    }
+
     /// `name` split at its last dot: ("21_training", "tif"); no extension gives "".
     static func split(_ name: String) -> (stem: String, ext: String) {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
