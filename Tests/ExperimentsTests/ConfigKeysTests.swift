@@ -44,6 +44,7 @@ final class ConfigKeysTests: XCTestCase {
         "model: {name: deeplabv3, backbone: mobilenet_v3_large, aux: true}\nloss: {aux: 0.4}\n",
         "eval: {mode: slide, crop: 64, stride: 42, blend: uniform, tile_batch: 4, tta: [hflip, vflip]}\n",
         "data: {dataset: folder, images: image, masks: label, mask_suffix: _mask}\n",
+        "data: {dataset: voc, year: 2007}\n",
     ]
 
     /// A key that is declared but that no reader reads would be accepted and ignored. Each

@@ -239,4 +239,18 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try loadConfig(run.configYAML).runs[0].config, run.config)
         XCTAssertFalse(try loadConfig("name: exp\n").runs[0].configYAML.contains("class_names"))
     }
+
+    /// Cityscapes and ADE20K default to their benchmark's class count, and their own class
+    /// names (as DRIVE's and VOC's) name the classes of eval.metric.
+    func testBenchmarksBringTheirClassesAndNames() throws {
+        let city = try loadConfig("data: {dataset: cityscapes, root: cs}\neval: {metric: iou.car}\n").runs[0].config
+        XCTAssertEqual(city.data.numClasses, 19)
+        XCTAssertEqual(city.eval.metric.classIndex, 13)
+        XCTAssertEqual(try loadConfig("data: {dataset: ade20k, root: ade}\n").runs[0].config.data.numClasses, 150)
+        XCTAssertEqual(try loadConfig("eval: {metric: f1.vessel, metrics: true}\n").runs[0].config.eval.metric.classIndex, 1)
+        XCTAssertEqual(configErrors("data: {dataset: cityscapes, root: cs, num_classes: 20}\n"),
+                       ["exp.yaml:1:52: data.num_classes must be 19 for cityscapes, the benchmark's classes, got 20"])
+        XCTAssertEqual(configErrors("data: {dataset: voc, root: voc, year: 2010}\n"),
+                       ["exp.yaml:1:39: data.year must be 2007 or 2012, got 2010"])
+    }
 }

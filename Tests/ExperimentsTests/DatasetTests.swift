@@ -385,8 +385,8 @@ final class DatasetTests: XCTestCase {
 
     /// `VOCdevkit/VOC2012` with a real JPEG (the codec fixture, 16×12) and palette masks in
     /// the VOC colours with 255 borders, three training and two validation ids.
-    func writeVOC(_ devkit: String) throws -> [String: [UInt8]] {
-        let year = devkit + "/VOC2012"
+    func writeVOC(_ devkit: String, year release: Int = 2012) throws -> [String: [UInt8]] {
+        let year = devkit + "/VOC\(release)"
         for folder in ["JPEGImages", "SegmentationClass", "ImageSets/Segmentation"] { try mkdir(year + "/" + folder) }
         let jpeg = Bundle.module.path(forResource: "rgb", ofType: "jpg", inDirectory: "Fixtures/Images")!
         var masks: [String: [UInt8]] = [:]
@@ -440,6 +440,74 @@ final class DatasetTests: XCTestCase {
         XCTAssertTrue(message { try VOCDataset.splits(root: temp + "/nothing", rules: rules) }
             .hasSuffix(": not a Pascal VOC folder: expected JPEGImages/, SegmentationClass/ and ImageSets/Segmentation/ "
                        + "in it, in VOC2012/ or in VOCdevkit/VOC2012/"))
+    }
+
+    /// The bubbliiiing repositories' `VOCdevkit/VOC2007`: read with `year: 2007`, and the error
+    /// for the default year says which year it found.
+    func testVOC2007Layout() throws {
+        let devkit = temp + "/VOCdevkit"
+        _ = try writeVOC(devkit, year: 2007)
+        let rules = LabelRules(numClasses: VOCDataset.numClasses)
+        XCTAssertEqual(try VOCDataset.splits(root: devkit, year: 2007, rules: rules).val.entries.map(\.name),
+                       ["2009_000001", "2010_000002"])
+        XCTAssertTrue(message { try VOCDataset.splits(root: temp, rules: rules) }
+            .hasSuffix("in VOC2012/ or in VOCdevkit/VOC2012/ (found VOC2007/: set data.year: 2007)"))
+    }
+
+    /// Cityscapes as distributed, two cities: label ids become the 19 train ids (road 7 → 0,
+    /// car 26 → 13, bicycle 33 → 18) and every other id (unlabeled 0, parking 9, caravan 29)
+    /// the ignore index; an image without its annotation is named.
+    func testCityscapesLayoutAndTrainIds() throws {
+        let root = temp + "/cityscapes"
+        let ids: [UInt8] = [7, 26, 33, 0, 9, 29, 8, 24, 11, 23, 21, 17]  // 4×3
+        for (split, cities) in [("train", ["aachen", "bochum"]), ("val", ["frankfurt"])] {
+            for city in cities {
+                try mkdir("\(root)/leftImg8bit/\(split)/\(city)")
+                try mkdir("\(root)/gtFine/\(split)/\(city)")
+                let stem = "\(city)_000000_000019"
+                try ImageCodec.writePNG(rgb(3), to: "\(root)/leftImg8bit/\(split)/\(city)/\(stem)_leftImg8bit.png")
+                try ImageCodec.writePNG(gray(ids, width: 4), to: "\(root)/gtFine/\(split)/\(city)/\(stem)_gtFine_labelIds.png")
+                // The other annotation files of the distribution are passed over.
+                try ImageCodec.writePNG(gray(ids, width: 4), to: "\(root)/gtFine/\(split)/\(city)/\(stem)_gtFine_color.png")
+            }
+        }
+        let (train, val) = try CityscapesDataset.splits(root: root, ignoreIndex: 255)
+        XCTAssertEqual(train.entries.map(\.name), ["aachen_000000_000019", "bochum_000000_000019"])
+        XCTAssertEqual(val.entries.map(\.name), ["frankfurt_000000_000019"])
+        XCTAssertEqual(try train.sample(1).label, [0, 13, 18, 255, 255, 255, 1, 11, 2, 10, 8, 5])
+        XCTAssertEqual(CityscapesDataset.classNames[13], "car")
+        try FileManager.default.removeItem(atPath: "\(root)/gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png")
+        XCTAssertEqual(message { try CityscapesDataset.splits(root: root, ignoreIndex: 255) },
+                       "\(root): 1 image has no annotation: gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png")
+        XCTAssertTrue(message { try CityscapesDataset.splits(root: temp, ignoreIndex: 255) }
+            .hasPrefix("\(temp): no leftImg8bit/train/ folder; Cityscapes is read as distributed"))
+    }
+
+    /// ADE20K as distributed, from ADEChallengeData2016 or its parent: annotation 0 is ignored
+    /// and k becomes class k - 1 (reduce_zero_label), up to 150 → 149.
+    func testADE20KLayoutReducesTheZeroLabel() throws {
+        let root = temp + "/ADEChallengeData2016"
+        for (split, prefix) in [("training", "ADE_train"), ("validation", "ADE_val")] {
+            try mkdir("\(root)/images/\(split)")
+            try mkdir("\(root)/annotations/\(split)")
+            for i in 1...2 {
+                let stem = "\(prefix)_0000000\(i)"
+                try ImageCodec.writePNG(rgb(UInt8(i)), to: "\(root)/images/\(split)/\(stem).jpg")
+                try ImageCodec.writePNG(gray([0, 1, 150, 12, 0, 2, 3, 4, 5, 6, 7, UInt8(i)], width: 4),
+                                        to: "\(root)/annotations/\(split)/\(stem).png")
+            }
+        }
+        for folder in [root, temp] {
+            let (train, val) = try ADE20KDataset.splits(root: folder, ignoreIndex: 255)
+            XCTAssertEqual(train.entries.map(\.name), ["ADE_train_00000001", "ADE_train_00000002"])
+            XCTAssertEqual(val.count, 2)
+            XCTAssertEqual(try val.sample(1).label, [255, 0, 149, 11, 255, 1, 2, 3, 4, 5, 6, 1])
+        }
+        XCTAssertEqual(ADE20KDataset.classNames.count, 150)
+        XCTAssertEqual(ADE20KDataset.classNames[149], "flag")
+        try ImageCodec.writePNG(gray([151] + [UInt8](repeating: 0, count: 11), width: 4),
+                                to: "\(root)/annotations/training/ADE_train_00000001.png")
+        XCTAssertTrue(message { try ADE20KDataset.splits(root: root, ignoreIndex: 255).train.sample(0) }.contains("151"))
     }
 
     // MARK: statistics

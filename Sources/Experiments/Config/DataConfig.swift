@@ -6,8 +6,32 @@ public enum DatasetKind: String, ConfigChoice {
     case folder
     /// Pascal VOC layout (`JPEGImages`, `SegmentationClass`, `ImageSets/Segmentation`).
     case voc
+    /// Cityscapes' fine annotations (`leftImg8bit/`, `gtFine/`), 19 train ids.
+    case cityscapes
+    /// ADE20K (`ADEChallengeData2016/images`, `annotations`), 150 classes, 0 ignored.
+    case ade20k
     /// Generated fundus-like images; needs no files.
     case synthetic
+
+    /// The benchmark's own class count, where it has one.
+    var ownClassCount: Int? {
+        switch self {
+        case .cityscapes: return CityscapesDataset.classNames.count
+        case .ade20k: return ADE20KDataset.classNames.count
+        default: return nil
+        }
+    }
+
+    /// The names of its classes that the dataset knows, for `numClasses` classes.
+    func ownClassNames(numClasses: Int) -> [String]? {
+        switch self {
+        case .drive, .synthetic: return numClasses == 2 ? ["background", "vessel"] : nil
+        case .voc: return numClasses == VOCDataset.classNames.count ? VOCDataset.classNames : nil
+        case .cityscapes: return numClasses == CityscapesDataset.classNames.count ? CityscapesDataset.classNames : nil
+        case .ade20k: return numClasses == ADE20KDataset.classNames.count ? ADE20KDataset.classNames : nil
+        case .folder: return nil
+        }
+    }
 }
 
 /// Training crop size in pixels (`crop: 480` is 480×480, `crop: [h, w]` otherwise).
@@ -68,9 +92,13 @@ public struct DataConfig: Equatable, Sendable {
     public var palette: [[Int]]?
     /// The `folder` dataset's subfolders and mask names (`data.images`, `data.masks`, `data.mask_suffix`).
     public var folder = FolderLayout()
+    /// The Pascal VOC release (`VOC2012/`, or `VOC2007/` as VOCdevkit layouts of other repositories have it).
+    public var year = 2012
     /// A name for each class id (`[background, vessel]`), so that metrics can be chosen by
     /// name (`eval.metric: f1.vessel`); nil: classes are known by their ids.
     public var classNames: [String]?
+    /// `class_names`, else the dataset's own (DRIVE's background and vessel, VOC's 21, ...).
+    public var effectiveClassNames: [String]? { classNames ?? dataset.ownClassNames(numClasses: numClasses) }
     /// Present exactly when `dataset` is `synthetic`.
     public var synthetic: SyntheticDataConfig?
 
@@ -83,7 +111,11 @@ extension DataConfig: ConfigSection {
         // Synthetic data has no folder: its root is ignored and stays at the default, so
         // the resolved config (which leaves it out) reads back equal.
         .value("root", \.root, when: { $0.dataset != .synthetic }),
-        .value("num_classes", \.numClasses, check: { [($0.numClasses >= 2, "must be at least 2 (background and one class)")] }),
+        .value("num_classes", \.numClasses, default: { $0.dataset.ownClassCount ?? 2 }, check: { d in [
+            (d.numClasses >= 2, "must be at least 2 (background and one class)"),
+            (d.dataset.ownClassCount.map { $0 == d.numClasses } ?? true,
+             "must be \(d.dataset.ownClassCount ?? 0) for \(d.dataset.rawValue), the benchmark's classes"),
+        ] }),
         .value("ignore_index", \.ignoreIndex, check: { d in [
             (d.ignoreIndex >= 0, "must be >= 0"),
             (d.ignoreIndex < 0 || d.ignoreIndex >= d.numClasses, "must not be a class id (data.num_classes is \(d.numClasses))"),
@@ -117,6 +149,8 @@ extension DataConfig: ConfigSection {
         .value("mask_suffix", \.folder.maskSuffix, when: { $0.dataset == .folder },
                check: { [(!$0.folder.maskSuffix.contains("/"), "is the end of a mask's file name, without '/'")] },
                writing: { $0.isEmpty ? nil : yamlString($0) }),
+        .value("year", \.year, when: { $0.dataset == .voc }, check: { [([2007, 2012].contains($0.year), "must be 2007 or 2012")] },
+               writing: { $0 == 2012 ? nil : "\($0)" }),
         // Written only when set, so configs without names keep their hash.
         .value("class_names", \.classNames, check: { d in
             guard let names = d.classNames else { return [] }

@@ -75,10 +75,10 @@ extension ExperimentConfig: ConfigSection {
         }
 
         if let name = c.eval.metric.className {
-            if let names = c.data.classNames, let index = names.firstIndex(of: name) {
+            if let names = c.data.effectiveClassNames, let index = names.firstIndex(of: name) {
                 c.eval.metric.classIndex = index
             } else {
-                let known = c.data.classNames.map { "data.class_names has \($0.joined(separator: ", "))" + didYouMean(name, in: $0) }
+                let known = c.data.effectiveClassNames.map { "the classes are \($0.joined(separator: ", "))" + didYouMean(name, in: $0) }
                     ?? "give the classes names with data.class_names, or use the class id"
                 r.section("eval").error("metric", "names class '\(name)', which is not a class name: \(known)")
             }

@@ -179,11 +179,23 @@ struct RunSetup {
             } catch {
                 throw at.error("\(error)", at: "data.synthetic")
             }
-        case .drive:
+        case .drive, .cityscapes, .ade20k:
             if d.labelMap != nil || d.palette != nil {
                 let key = d.labelMap != nil ? "label_map" : "palette"
-                throw at.error("data.\(key) does not apply to the drive dataset, whose labels are built from "
-                               + "its vessel and field-of-view masks", at: "data.\(key)")
+                let own = d.dataset == .drive ? "its vessel and field-of-view masks" : "the benchmark's own label ids"
+                throw at.error("data.\(key) does not apply to the \(d.dataset.rawValue) dataset, whose labels are built from "
+                               + own, at: "data.\(key)")
+            }
+            let channels = config.model.inChannels, ignore = Int32(d.ignoreIndex)
+            if d.dataset == .cityscapes {
+                return try located(at) {
+                    try CityscapesDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
+                }
+            }
+            if d.dataset == .ade20k {
+                return try located(at) {
+                    try ADE20KDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
+                }
             }
             return try located(at) {
                 try DriveDataset.splits(root: d.root, channels: config.model.inChannels, ignoreIndex: Int32(d.ignoreIndex),
@@ -196,7 +208,7 @@ struct RunSetup {
                 let (train, val) = d.dataset == .folder
                     ? try FolderDataset.splits(root: d.root, layout: d.folder, rules: rules, channels: config.model.inChannels,
                                                valFraction: d.valFraction)
-                    : try VOCDataset.splits(root: d.root, rules: rules, channels: config.model.inChannels,
+                    : try VOCDataset.splits(root: d.root, year: d.year, rules: rules, channels: config.model.inChannels,
                                             valFraction: d.valFraction)
                 // A few masks of both splits read now catch 0/255 masks and wrong class counts before
                 // training; the rest are checked as their samples are read.

@@ -12,21 +12,32 @@ public enum VOCDataset {
     /// Background and the 20 object classes of Pascal VOC.
     public static let numClasses = 21
 
-    /// The folder holding `JPEGImages`, `SegmentationClass` and `ImageSets` for `root`.
-    public static func yearFolder(_ root: String) throws -> String {
-        for candidate in [root, root + "/VOC2012", root + "/VOCdevkit/VOC2012"]
+    /// The 21 classes' names (VOCdevkit's), in class-id order.
+    public static let classNames = [
+        "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
+        "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
+    ]
+
+    /// The folder holding `JPEGImages`, `SegmentationClass` and `ImageSets` for `root` and
+    /// `year` (`data.year`: 2012, or 2007 as the bubbliiiing repositories' VOCdevkit/VOC2007).
+    public static func yearFolder(_ root: String, year: Int = 2012) throws -> String {
+        for candidate in [root, root + "/VOC\(year)", root + "/VOCdevkit/VOC\(year)"]
             where DataFiles.isDirectory(candidate + "/ImageSets/Segmentation") {
             return candidate
         }
+        let others = [root, root + "/VOCdevkit"].flatMap { parent in
+            DataFiles.subfolders(of: parent).filter { $0.hasPrefix("VOC") && $0 != "VOCdevkit" && $0 != "VOC\(year)" }
+        }
+        let hint = others.compactMap { Int($0.dropFirst(3)) }.first.map { " (found VOC\($0)/: set data.year: \($0))" } ?? ""
         throw DataPipelineError("\(root): not a Pascal VOC folder: expected JPEGImages/, SegmentationClass/ and "
-                                + "ImageSets/Segmentation/ in it, in VOC2012/ or in VOCdevkit/VOC2012/")
+                                + "ImageSets/Segmentation/ in it, in VOC\(year)/ or in VOCdevkit/VOC\(year)/" + hint)
     }
 
     /// Training (`train.txt`) and validation (`val.txt`) sets; with `valFraction`, both are
     /// drawn from `train.txt` by `HoldOutSplit` and `val.txt` is not read.
-    public static func splits(root: String, rules: LabelRules, channels: Int = 3, valFraction: Double? = nil) throws
-        -> (train: ImageMaskDataset, val: ImageMaskDataset) {
-        let folder = try yearFolder(root)
+    public static func splits(root: String, year: Int = 2012, rules: LabelRules, channels: Int = 3,
+                              valFraction: Double? = nil) throws -> (train: ImageMaskDataset, val: ImageMaskDataset) {
+        let folder = try yearFolder(root, year: year)
         var rules = rules
         if rules.hint == nil && rules.numClasses < numClasses {
             rules = LabelRules(numClasses: rules.numClasses, ignoreIndex: rules.ignoreIndex, labelMap: rules.labelMap,
