@@ -34,14 +34,10 @@ public enum ADE20KDataset {
         -> (train: ImageMaskDataset, val: ImageMaskDataset) {
         let folder = DataFiles.isDirectory(root + "/ADEChallengeData2016") ? root + "/ADEChallengeData2016" : root
         let rules = rules(ignoreIndex: ignoreIndex)
-        let train = try ImageMaskDataset(entries: entries(folder, split: "training"), channels: channels, rules: rules,
-                                         root: folder)
-        if let valFraction {
-            let (t, v) = try HoldOutSplit.indices(count: train.count, fraction: valFraction)
-            return (train.subset(t), train.subset(v))
-        }
-        return (train, try ImageMaskDataset(entries: entries(folder, split: "validation"), channels: channels, rules: rules,
-                                            root: folder))
+        return try ImageMaskDataset(entries: entries(folder, split: "training"), channels: channels, rules: rules, root: folder)
+            .split(valFraction: valFraction) {
+                try ImageMaskDataset(entries: entries(folder, split: "validation"), channels: channels, rules: rules, root: folder)
+            }
     }
 
     /// The images of `split` paired by stem with their annotations (`FolderDataset.pairs`).

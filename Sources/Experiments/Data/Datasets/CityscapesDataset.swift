@@ -26,12 +26,10 @@ public enum CityscapesDataset {
     public static func splits(root: String, ignoreIndex: Int32, channels: Int = 3, valFraction: Double? = nil) throws
         -> (train: ImageMaskDataset, val: ImageMaskDataset) {
         let rules = rules(ignoreIndex: ignoreIndex)
-        let train = try ImageMaskDataset(entries: entries(root, split: "train"), channels: channels, rules: rules, root: root)
-        if let valFraction {
-            let (t, v) = try HoldOutSplit.indices(count: train.count, fraction: valFraction)
-            return (train.subset(t), train.subset(v))
-        }
-        return (train, try ImageMaskDataset(entries: entries(root, split: "val"), channels: channels, rules: rules, root: root))
+        return try ImageMaskDataset(entries: entries(root, split: "train"), channels: channels, rules: rules, root: root)
+            .split(valFraction: valFraction) {
+                try ImageMaskDataset(entries: entries(root, split: "val"), channels: channels, rules: rules, root: root)
+            }
     }
 
     /// Every image of `split`, city by city, with its label-id annotation; throws one error

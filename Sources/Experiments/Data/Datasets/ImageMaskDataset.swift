@@ -56,6 +56,15 @@ public struct ImageMaskDataset: Dataset {
                           name: entry.name, file: entry.image)
     }
 
+    /// This dataset as training and `validation()` as validation; with `valFraction`, both are
+    /// drawn from this one by `HoldOutSplit` and `validation` is not called.
+    func split(valFraction: Double?, validation: () throws -> ImageMaskDataset) throws
+        -> (train: ImageMaskDataset, val: ImageMaskDataset) {
+        guard let valFraction else { return (self, try validation()) }
+        let (train, val) = try HoldOutSplit.indices(count: count, fraction: valFraction)
+        return (subset(train), subset(val))
+    }
+
     /// The entries `indices`, same settings.
     public func subset(_ indices: [Int]) -> ImageMaskDataset {
         ImageMaskDataset(checked: indices.map { entries[$0] }, channels: channels, rules: rules, root: root)

@@ -43,14 +43,10 @@ public enum VOCDataset {
             rules = LabelRules(numClasses: rules.numClasses, ignoreIndex: rules.ignoreIndex, labelMap: rules.labelMap,
                                palette: rules.palette, hint: "Pascal VOC has \(numClasses) classes (data.num_classes: \(numClasses))")
         }
-        let train = try ImageMaskDataset(entries: entries(folder, list: "train"), channels: channels, rules: rules,
-                                         root: folder)
-        if let valFraction {
-            let (t, v) = try HoldOutSplit.indices(count: train.count, fraction: valFraction)
-            return (train.subset(t), train.subset(v))
-        }
-        return (train, try ImageMaskDataset(entries: entries(folder, list: "val"), channels: channels, rules: rules,
-                                            root: folder))
+        return try ImageMaskDataset(entries: entries(folder, list: "train"), channels: channels, rules: rules, root: folder)
+            .split(valFraction: valFraction) {
+                try ImageMaskDataset(entries: entries(folder, list: "val"), channels: channels, rules: rules, root: folder)
+            }
     }
 
     /// The files of the image ids in `ImageSets/Segmentation/<list>.txt`; throws one error
