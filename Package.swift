@@ -23,8 +23,9 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Nets", dependencies: ["CDNNL"]),
-        .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTurboJPEG", "CTIFF", "CGIF"]),
+        .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTurboJPEG", "CTIFF", "CGIF", "CZlib"]),
         .executableTarget(
             name: "runexp",
             dependencies: ["Nets", "Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

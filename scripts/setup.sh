@@ -2,7 +2,7 @@
 # Installs the system packages runexp builds against, when any is missing.
 # Debian/Ubuntu (apt-get); run as root or with sudo available.
 set -euo pipefail
-packages=(libdnnl-dev libyaml-dev libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libtiff-dev libgif-dev)
+packages=(libdnnl-dev libyaml-dev libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libtiff-dev libgif-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -157,7 +157,7 @@ final class BadInputTests: XCTestCase {
                 let bytes = try Data(contentsOf: url(root + "/images/synthetic_0001.png"))
                 try bytes.prefix(bytes.count - 40).write(to: url(root + "/images/synthetic_0001.png"))
             },
-            damaged("text file as an image", "data/images/synthetic_0002.png: ", "not a PNG, JPEG, TIFF or GIF file") { root in
+            damaged("text file as an image", "data/images/synthetic_0002.png: ", "not a PNG, JPEG, TIFF, GIF or PNM file") { root in
                 try Data("hello".utf8).write(to: url(root + "/images/synthetic_0002.png"))
             },
             damaged("empty image file", "data/images/synthetic_0002.png: ", "empty file") { root in

@@ -205,7 +205,7 @@ final class CommandLineTests: XCTestCase {
         let noTest = try runexp(["predict", "--checkpoint", "run/checkpoints/best.safetensors", "--split", "test",
                                  "--out", "pred3"], in: dir)
         XCTAssertEqual(noTest.status, 2, noTest.stderr)
-        XCTAssertTrue(noTest.stderr.contains("only the drive dataset has a test split apart from val"), noTest.stderr)
+        XCTAssertTrue(noTest.stderr.contains("only the retinal-vessel benchmarks (drive, hrf, chase_db1, stare) have a test split apart from val"), noTest.stderr)
     }
 
     /// `runexp eval` scores a run's best checkpoint exactly as its own validation did: the
@@ -264,7 +264,7 @@ final class CommandLineTests: XCTestCase {
         try Self.tinyYAML.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
         let notDrive = try runexp(["eval", "--observer", "tiny.yaml"], in: dir)
         XCTAssertEqual(notDrive.status, 2, notDrive.stderr)
-        XCTAssertTrue(notDrive.stderr.contains("the second observer's annotations are DRIVE's"), notDrive.stderr)
+        XCTAssertTrue(notDrive.stderr.contains("the synthetic dataset has no second observer's annotations"), notDrive.stderr)
     }
 
     func testPredictFailsEarlyOnMissingCheckpointOrBadConfig() throws {

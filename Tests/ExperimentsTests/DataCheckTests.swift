@@ -80,7 +80,7 @@ final class DataCheckTests: XCTestCase {
         let expected = [
             "\(root)/images/p0.png: truncated PNG",
             "\(root)/images/p5.png: 12x40 is smaller than the model's minimum input of 16x16; set data.crop, or a larger data.scale",
-            "\(root)/masks/p1.png: not a PNG, JPEG, TIFF or GIF file",
+            "\(root)/masks/p1.png: not a PNG, JPEG, TIFF, GIF or PNM file",
             "\(root)/masks/p2.png: the mask is 8x8 but its image \(root)/images/p2.png is 40x32",
             "\(root)/masks/p3.png: a colour mask (pixel x=5, y=0 is (128, 0, 0)) does not hold class ids",
             "\(root)/masks/p4.png: mask value 7 (1 pixel) (first at x=1, y=1) is not a class id",

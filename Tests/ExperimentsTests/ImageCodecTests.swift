@@ -288,7 +288,7 @@ final class ImageCodecTests: XCTestCase {
         let dir = try temporaryFolder()
         XCTAssertEqual(message([], name: "empty.png", in: dir), "\(dir)/empty.png: empty file")
         XCTAssertEqual(message(Array("hello, world".utf8), name: "text.png", in: dir),
-                       "\(dir)/text.png: not a PNG, JPEG, TIFF or GIF file (it starts with bytes 68 65 6c 6c 6f 2c 20 77)")
+                       "\(dir)/text.png: not a PNG, JPEG, TIFF, GIF or PNM file (it starts with bytes 68 65 6c 6c 6f 2c 20 77)")
         XCTAssertEqual(message(Array("BM\u{0}\u{0}\u{0}\u{0}".utf8), name: "a.bmp", in: dir),
                        "\(dir)/a.bmp: unsupported image format (BMP); convert it to PNG")
         XCTAssertThrowsError(try ImageCodec.read(dir + "/nothing.png")) { error in
@@ -417,5 +417,24 @@ final class ImageCodecTests: XCTestCase {
             XCTAssertEqual([image.width, image.height], [565, 584], file)
             XCTAssertEqual(image.colorModel, file.hasSuffix(".tif") ? .rgb : .indexed, file)
         }
+    }
+
+    /// Binary PNM: P6 RGB and P5 gray, comments in the header, maxval below 255 rescaled as
+    /// Pillow does, 16-bit big-endian samples kept exact; other kinds and short data are errors.
+    func testPNM() throws {
+        let rgb = try ImageCodec.decode(Array("P6 # comment\n2 1\n255\n".utf8) + [1, 2, 3, 250, 251, 252], name: "a.ppm")
+        XCTAssertEqual(rgb, Image(width: 2, height: 1, colorModel: .rgb, samples: [1, 2, 3, 250, 251, 252]))
+        let small = try ImageCodec.decode(Array("P5\n3 1\n15\n".utf8) + [0, 15, 7], name: "b.pgm")
+        XCTAssertEqual(small.samples, [0, 255, 119])
+        let wide = try ImageCodec.decode(Array("P5\n2 1\n65535\n".utf8) + [0x12, 0x34, 0xFF, 0xFF], name: "c.pgm")
+        XCTAssertEqual(wide.samples16, [0x1234, 0xFFFF])
+        func error(_ bytes: [UInt8]) -> String {
+            do { _ = try ImageCodec.decode(bytes, name: "x.ppm"); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(error(Array("P6\n2 2\n255\n".utf8) + [1, 2, 3]), "x.ppm: truncated PNM: 3 of 12 sample bytes")
+        XCTAssertEqual(error(Array("P3\n1 1\n255\n1 2 3\n".utf8)),
+                       "x.ppm: PNM kind P3 is not supported (binary P5 gray and P6 RGB are); convert it to PNG")
+        XCTAssertEqual(error(Array("P6\n2 x\n".utf8)), "x.ppm: corrupt PNM header: no height")
+        XCTAssertEqual(error([0x1F, 0x8B, 0x08, 0x00]), "x.ppm: truncated gzip file")
     }
 }

@@ -5,7 +5,7 @@ import XCTest
 /// Every file in experiments/ passes what `runexp FILE --dry-run` checks: the config and its
 /// sweep are valid, and every run builds (model, freeze names, schedule, data). DRIVE-based
 /// files are built against the shared DRIVE copy when it is present; files whose dataset is
-/// absent here (VOC) are checked without their data.
+/// absent here (VOC, HRF, CHASE_DB1, STARE) are checked without their data.
 final class ShippedExperimentsTests: XCTestCase {
     let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -23,7 +23,7 @@ final class ShippedExperimentsTests: XCTestCase {
             let path = dir + "/" + file
             let text = try String(contentsOfFile: path, encoding: .utf8)
             let usesDrive = text.contains("dataset: drive") || text.contains("base: drive_")
-            let usesVOC = text.contains("dataset: voc")
+            let usesVOC = ["voc", "hrf", "chase_db1", "stare"].contains { text.contains("dataset: \($0)") }
             if usesDrive && drive == nil { continue }
             let overrides = usesDrive ? ["data.root=\(drive!)"] : []
             let experiment: Experiment
@@ -35,7 +35,7 @@ final class ShippedExperimentsTests: XCTestCase {
             }
             XCTAssertFalse(experiment.runs.isEmpty, file)
             if usesVOC {
-                // No VOC here: build each run's model and check its freeze names without data.
+                // No such data here: build each run's model and check its freeze names without data.
                 for run in experiment.runs {
                     XCTAssertNoThrow(try ModelFactory.makeModel(run.config, at: run.locations), "\(file) \(run.id)")
                 }

@@ -2,6 +2,12 @@
 public enum DatasetKind: String, ConfigChoice {
     /// DRIVE retinal vessels (`training/images`, `1st_manual`, `mask`; outside-FOV pixels ignored).
     case drive
+    /// HRF, the High-Resolution Fundus database (`images/`, `manual1/`, `mask/`).
+    case hrf
+    /// CHASE_DB1 (`Image_01L.jpg`, `Image_01L_1stHO.png`; field of view derived).
+    case chaseDB1 = "chase_db1"
+    /// STARE (`stare-images/`, `labels-ah/`, `labels-vk/`; field of view derived).
+    case stare
     /// A generic `images/` + `masks/` folder pair.
     case folder
     /// Pascal VOC layout (`JPEGImages`, `SegmentationClass`, `ImageSets/Segmentation`).
@@ -12,6 +18,9 @@ public enum DatasetKind: String, ConfigChoice {
     case ade20k
     /// Generated fundus-like images; needs no files.
     case synthetic
+
+    /// The retinal-vessel benchmark, for those that are one.
+    var vesselBenchmark: VesselBenchmark? { VesselBenchmark(rawValue: rawValue) }
 
     /// The benchmark's own class count, where it has one.
     var ownClassCount: Int? {
@@ -25,7 +34,7 @@ public enum DatasetKind: String, ConfigChoice {
     /// The names of its classes that the dataset knows, for `numClasses` classes.
     func ownClassNames(numClasses: Int) -> [String]? {
         switch self {
-        case .drive, .synthetic: return numClasses == 2 ? ["background", "vessel"] : nil
+        case .drive, .hrf, .chaseDB1, .stare, .synthetic: return numClasses == 2 ? ["background", "vessel"] : nil
         case .voc: return numClasses == VOCDataset.classNames.count ? VOCDataset.classNames : nil
         case .cityscapes: return numClasses == CityscapesDataset.classNames.count ? CityscapesDataset.classNames : nil
         case .ade20k: return numClasses == ADE20KDataset.classNames.count ? ADE20KDataset.classNames : nil

@@ -49,8 +49,8 @@ public enum Evaluation {
     /// "probability" is 0 or 1, so the ROC and PR areas are those of one operating point).
     public static func observer(config: ExperimentConfig, at: ConfigLocations, split: Split) throws -> SegmentationScores {
         let first = try dataset(config, at: at, split: split, secondObserver: false)
-        guard let drive = first as? DriveDataset else { throw notDrive(at) }
-        let second = try drive.secondObserver()
+        guard let drive = first as? VesselDataset else { throw noObserver(config, at) }
+        let second = try RunSetup.located(at) { try drive.secondObserver() }
         var metrics = SegmentationMetrics(numClasses: 2, ignoreIndex: drive.ignoreIndex, pixelScores: true)
         for i in 0..<drive.count {
             let (truth, other) = (try drive.sample(i), try second.sample(i))
@@ -72,16 +72,17 @@ public enum Evaluation {
         case .val: dataset = val
         case .train: dataset = train
         case .test:
-            guard let drive = val as? DriveDataset else {
-                throw at.error("only the drive dataset has a test split apart from val (DRIVE's test/); use --split val",
-                               at: "data.dataset")
+            guard let vessels = val as? VesselDataset, let benchmark = config.data.dataset.vesselBenchmark else {
+                throw at.error("only the retinal-vessel benchmarks (drive, hrf, chase_db1, stare) have a test split apart "
+                               + "from val; use --split val", at: "data.dataset")
             }
-            dataset = config.data.valFraction == nil ? drive
-                : try DriveDataset(root: config.data.root, split: .test, channels: drive.channels, ignoreIndex: drive.ignoreIndex)
+            dataset = config.data.valFraction == nil ? vessels
+                : try RunSetup.located(at) { try benchmark.test(root: config.data.root, channels: vessels.channels,
+                                                       ignoreIndex: vessels.ignoreIndex) }
         }
         if secondObserver {
-            guard let drive = dataset as? DriveDataset else { throw notDrive(at) }
-            dataset = try drive.secondObserver()
+            guard let vessels = dataset as? VesselDataset else { throw noObserver(config, at) }
+            dataset = try RunSetup.located(at) { try vessels.secondObserver() }
         }
         guard dataset.count > 0 else {
             throw at.error("the \(split.rawValue) split of this data has no images", at: "data")
@@ -89,8 +90,8 @@ public enum Evaluation {
         return dataset
     }
 
-    private static func notDrive(_ at: ConfigLocations) -> ConfigError {
-        at.error("the second observer's annotations are DRIVE's (2nd_manual/); this data is not the drive dataset",
-                 at: "data.dataset")
+    private static func noObserver(_ config: ExperimentConfig, _ at: ConfigLocations) -> ConfigError {
+        at.error("the \(config.data.dataset.rawValue) dataset has no second observer's annotations; drive, chase_db1 and "
+                 + "stare have them", at: "data.dataset")
     }
 }

@@ -179,10 +179,10 @@ struct RunSetup {
             } catch {
                 throw at.error("\(error)", at: "data.synthetic")
             }
-        case .drive, .cityscapes, .ade20k:
+        case .drive, .hrf, .chaseDB1, .stare, .cityscapes, .ade20k:
             if d.labelMap != nil || d.palette != nil {
                 let key = d.labelMap != nil ? "label_map" : "palette"
-                let own = d.dataset == .drive ? "its vessel and field-of-view masks" : "the benchmark's own label ids"
+                let own = d.dataset.vesselBenchmark != nil ? "its vessel and field-of-view masks" : "the benchmark's own label ids"
                 throw at.error("data.\(key) does not apply to the \(d.dataset.rawValue) dataset, whose labels are built from "
                                + own, at: "data.\(key)")
             }
@@ -197,9 +197,9 @@ struct RunSetup {
                     try ADE20KDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
                 }
             }
+            let benchmark = d.dataset.vesselBenchmark!
             return try located(at) {
-                try DriveDataset.splits(root: d.root, channels: config.model.inChannels, ignoreIndex: Int32(d.ignoreIndex),
-                                        valFraction: d.valFraction)
+                try benchmark.splits(root: d.root, channels: channels, ignoreIndex: ignore, valFraction: d.valFraction)
             }
         case .folder, .voc:
             let rules = LabelRules(numClasses: d.numClasses, ignoreIndex: Int32(d.ignoreIndex), labelMap: d.labelMap,
@@ -220,8 +220,7 @@ struct RunSetup {
     }
 
     /// `body`'s result, with a data problem reported at the config setting that fixes it.
-    private static func located(_ at: ConfigLocations, _ body: () throws -> (any Dataset, any Dataset)) throws
-        -> (any Dataset, any Dataset) {
+    static func located<T>(_ at: ConfigLocations, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as LabelError {

@@ -19,14 +19,15 @@ struct DecodeFailure: Error {
     init(_ message: String) { self.message = message }
 }
 
-/// Reads PNG, JPEG, TIFF and GIF files, and writes PNG, through the C libraries made for
-/// them (libpng, libjpeg-turbo's TurboJPEG API, libtiff, giflib). The format is chosen by
-/// the file's leading bytes, never its name, so a mask saved as `.jpg` that is really a PNG
+/// Reads PNG, JPEG, TIFF, GIF and binary PNM files, gzip-compressed or not, and writes PNG,
+/// through the C libraries made for them (libpng, libjpeg-turbo's TurboJPEG API, libtiff,
+/// giflib, zlib; PNM's header is read here). The format is chosen by the file's leading
+/// bytes, never its name, so a mask saved as `.jpg` that is really a PNG
 /// still reads exactly. No library message reaches stderr: every failure is an `ImageError`.
 public enum ImageCodec {
     /// The file formats `read` understands.
     public enum Format: String, Sendable {
-        case png = "PNG", jpeg = "JPEG", tiff = "TIFF", gif = "GIF"
+        case png = "PNG", jpeg = "JPEG", tiff = "TIFF", gif = "GIF", pnm = "PNM"
     }
 
     /// The largest image accepted, in pixels (a 16384 × 16384 image), so that a corrupt or
@@ -41,6 +42,16 @@ public enum ImageCodec {
     /// Decodes an image held in memory; `name` stands for the file in error messages.
     public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
         guard !bytes.isEmpty else { throw ImageError(name, "empty file") }
+        if Gzip.isCompressed(bytes) {
+            let inflated: [UInt8]
+            do {
+                inflated = try Gzip.inflate(bytes, limit: 8 * maxPixels + (1 << 20))
+            } catch let failure as DecodeFailure {
+                throw ImageError(name, failure.message)
+            }
+            guard !Gzip.isCompressed(inflated) else { throw ImageError(name, "gzip file inside a gzip file") }
+            return try decode(inflated, name: name)
+        }
         guard let format = sniff(bytes) else { throw ImageError(name, unknownFormat(bytes)) }
         do {
             switch format {
@@ -48,6 +59,7 @@ public enum ImageCodec {
             case .jpeg: return try JPEGCodec.decode(bytes)
             case .tiff: return try TIFFCodec.decode(bytes)
             case .gif: return try GIFCodec.decode(bytes)
+            case .pnm: return try PNMCodec.decode(bytes)
             }
         } catch let failure as DecodeFailure {
             throw ImageError(name, failure.message)
@@ -63,6 +75,9 @@ public enum ImageCodec {
         if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A])
             || starts([0x49, 0x49, 0x2B, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2B]) { return .tiff }
         if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return .gif }
+        // Netpbm: P1-P6 then whitespace (the ASCII and bitmap kinds get their own error).
+        if bytes.count >= 3, bytes[0] == UInt8(ascii: "P"), (UInt8(ascii: "1")...UInt8(ascii: "6")).contains(bytes[1]),
+           [0x20, 0x09, 0x0A, 0x0D].contains(bytes[2]) { return .pnm }
         return nil
     }
 
@@ -111,11 +126,10 @@ public enum ImageCodec {
             : starts("RIFF") && bytes.count >= 12 && Array(bytes[8..<12]) == Array("WEBP".utf8) ? "WebP"
             : bytes.count >= 12 && Array(bytes[4..<12]) == Array("ftypavif".utf8) ? "AVIF"
             : bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50]) || bytes.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) ? "JPEG 2000"
-            : starts("P5") || starts("P6") ? "PNM"
             : bytes.starts(with: [0x93] + Array("NUMPY".utf8)) ? "NumPy array" : nil
         if let other { return "unsupported image format (\(other)); convert it to PNG" }
         let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
-        return "not a PNG, JPEG, TIFF or GIF file (it starts with bytes \(head))"
+        return "not a PNG, JPEG, TIFF, GIF or PNM file (it starts with bytes \(head))"
     }
 }
 

@@ -88,9 +88,9 @@ public struct DataCheck {
             return checkFiles(image: entry.image, masks: [entry.mask], needs) { masks in
                 _ = try files.rules.classIds(masks[0], file: entry.mask)
             }
-        case let drive as DriveDataset:
-            let entry = drive.entries[index]
-            return checkFiles(image: entry.image, masks: [entry.manual, entry.fov], needs) { _ in }
+        case let vessels as VesselDataset:
+            let entry = vessels.entries[index]
+            return checkFiles(image: entry.image, masks: [entry.manual] + (entry.fov.map { [$0] } ?? []), needs) { _ in }
         default:
             return SampleCheck()
         }

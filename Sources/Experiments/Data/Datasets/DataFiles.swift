@@ -4,7 +4,7 @@ import Foundation
 /// writing the lists of problems their errors carry.
 enum DataFiles {
     /// Extensions of the formats `ImageCodec` reads (the codec itself goes by content).
-    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff", "gif"]
+    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff", "gif", "ppm", "pgm"]
 
     static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
@@ -33,14 +33,23 @@ enum DataFiles {
         return names.filter { !$0.hasPrefix(".") && isDirectory(folder + "/" + $0) }.sorted()
     }
 
-    /// `name` split at its last dot: ("21_training", "tif"); no extension gives "".
+    /// `name` split at its last dot: ("21_training", "tif"); no extension gives "". A gzip
+    /// file keeps its inner extension: "im0001.ppm.gz" is ("im0001", "ppm.gz").
     static func split(_ name: String) -> (stem: String, ext: String) {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
-        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+        let stem = String(name[..<dot]), ext = String(name[name.index(after: dot)...])
+        if ext.lowercased() == "gz", case let inner = split(stem), !inner.ext.isEmpty, !inner.ext.contains(".") {
+            return (inner.stem, inner.ext + "." + ext)
+        }
+        return (stem, ext)
     }
 
-    /// Whether `name` has the extension of a readable image format (any letter case).
-    static func isImage(_ name: String) -> Bool { imageExtensions.contains(split(name).ext.lowercased()) }
+    /// Whether `name` has the extension of a readable image format (any letter case), gzipped or not.
+    static func isImage(_ name: String) -> Bool {
+        var ext = split(name).ext.lowercased()
+        if ext.hasSuffix(".gz") { ext.removeLast(3) }
+        return imageExtensions.contains(ext)
+    }
 
     /// The first `limit` items joined by `separator`, then "and N more" when some are left out.
     static func listing(_ items: [String], limit: Int = 10, separator: String = ", ") -> String {
