@@ -14,6 +14,7 @@ public enum FieldOfView {
     /// use their gray value.
     public static func derived(from image: Image) -> [Bool] {
         let w = image.width, h = image.height
+        guard w > 0 && h > 0 else { return [] }
         let rgb = image.converted(to: image.colorModel == .gray || image.colorModel == .grayAlpha ? .gray : .rgb)
         let c = rgb.channels
         let bright = (0..<(w * h)).map { rgb.samples[$0 * c] > threshold }
