@@ -44,16 +44,16 @@ public enum Evaluation {
         return try scores(trained.model, loader, config, pixelScores: true)
     }
 
-    /// DRIVE's second human observer scored against the first, with no model: the human
+    /// The second human observer (DRIVE, CHASE_DB1, STARE) scored against the first, with no model: the human
     /// baseline papers quote. Each image's prediction is the second annotation (certain: its
     /// "probability" is 0 or 1, so the ROC and PR areas are those of one operating point).
     public static func observer(config: ExperimentConfig, at: ConfigLocations, split: Split) throws -> SegmentationScores {
         let first = try dataset(config, at: at, split: split, secondObserver: false)
-        guard let drive = first as? VesselDataset else { throw noObserver(config, at) }
-        let second = try RunSetup.located(at) { try drive.secondObserver() }
-        var metrics = SegmentationMetrics(numClasses: 2, ignoreIndex: drive.ignoreIndex, pixelScores: true)
-        for i in 0..<drive.count {
-            let (truth, other) = (try drive.sample(i), try second.sample(i))
+        guard let vessels = first as? VesselDataset else { throw noObserver(config, at) }
+        let second = try RunSetup.located(at) { try vessels.secondObserver() }
+        var metrics = SegmentationMetrics(numClasses: 2, ignoreIndex: vessels.ignoreIndex, pixelScores: true)
+        for i in 0..<vessels.count {
+            let (truth, other) = (try vessels.sample(i), try second.sample(i))
             // Two-class logits (0, ±30): softmax 1 or 0 where the second observer drew a vessel or not.
             let logits = Tensor(shape: [1, 2, truth.height, truth.width], layout: .nhwc,
                                 values: other.label.flatMap { [0, $0 == 1 ? 30 : -30] })

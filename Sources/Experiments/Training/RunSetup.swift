@@ -187,19 +187,13 @@ struct RunSetup {
                                + own, at: "data.\(key)")
             }
             let channels = config.model.inChannels, ignore = Int32(d.ignoreIndex)
-            if d.dataset == .cityscapes {
-                return try located(at) {
-                    try CityscapesDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
+            return try located(at) { () throws -> (any Dataset, any Dataset) in
+                if let benchmark = d.dataset.vesselBenchmark {
+                    return try benchmark.splits(root: d.root, channels: channels, ignoreIndex: ignore, valFraction: d.valFraction)
                 }
-            }
-            if d.dataset == .ade20k {
-                return try located(at) {
-                    try ADE20KDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
-                }
-            }
-            let benchmark = d.dataset.vesselBenchmark!
-            return try located(at) {
-                try benchmark.splits(root: d.root, channels: channels, ignoreIndex: ignore, valFraction: d.valFraction)
+                return d.dataset == .cityscapes
+                    ? try CityscapesDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
+                    : try ADE20KDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
             }
         case .folder, .voc:
             let rules = LabelRules(numClasses: d.numClasses, ignoreIndex: Int32(d.ignoreIndex), labelMap: d.labelMap,
