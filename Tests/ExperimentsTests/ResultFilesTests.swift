@@ -222,23 +222,24 @@ final class ResultFilesTests: XCTestCase {
 
     // MARK: Sweep summary
 
+    /// Rows without a replicate key (`seed`, `fold`): the runs' table alone (groups: ReplicateStatisticsTests).
     var summaryRows: [SummaryRow] {
         let done = scores(0.8126, 0.95, [0.97, 0.8], [0.94, 0.68])
         return [
-            SummaryRow(runID: "base_c=32,seed=0", status: .done, swept: [("base_c", "32"), ("seed", "0")],
+            SummaryRow(runID: "base_c=32,size=0", status: .done, swept: [("base_c", "32"), ("size", "0")],
                        bestEpoch: 187, best: done, final: scores(0.8, 0.95, [0.97, 0.8], [0.94, 0.6]), wallSeconds: 3733.94),
-            SummaryRow(runID: "base_c=64,seed=0", status: .failed, note: "diverged (loss NaN at epoch 3), \"lr\" too high",
-                       swept: [("base_c", "64"), ("seed", "0"), ("lr", "0.1")], wallSeconds: 61),
-            SummaryRow(runID: "base_c=64,seed=1", status: .pending, swept: [("base_c", "64"), ("seed", "1")]),
+            SummaryRow(runID: "base_c=64,size=0", status: .failed, note: "diverged (loss NaN at epoch 3), \"lr\" too high",
+                       swept: [("base_c", "64"), ("size", "0"), ("lr", "0.1")], wallSeconds: 61),
+            SummaryRow(runID: "base_c=64,size=1", status: .pending, swept: [("base_c", "64"), ("size", "1")]),
         ]
     }
 
     func testSummaryCSVExactText() {
         XCTAssertEqual(SweepSummary.csv(summaryRows), [
-            "run,status,base_c,seed,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,wall_s,note",
-            "\"base_c=32,seed=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,3733.9,",
-            "\"base_c=64,seed=0\",failed,64,0,0.1,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\"",
-            "\"base_c=64,seed=1\",pending,64,1,,,,,,,,",
+            "run,status,base_c,size,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,wall_s,note",
+            "\"base_c=32,size=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,3733.9,",
+            "\"base_c=64,size=0\",failed,64,0,0.1,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\"",
+            "\"base_c=64,size=1\",pending,64,1,,,,,,,,",
         ].map { $0 + "\r\n" }.joined())
     }
 
@@ -246,11 +247,11 @@ final class ResultFilesTests: XCTestCase {
         let expected = """
             # drive_unet
 
-            | run              | status  | base_c | seed | lr  | best epoch | best dice | best mIoU | final dice | final mIoU | wall time | note                                          |
+            | run              | status  | base_c | size | lr  | best epoch | best dice | best mIoU | final dice | final mIoU | wall time | note                                          |
             | ---------------- | ------- | ------ | ---- | --- | ---------: | --------: | --------: | ---------: | ---------: | --------: | --------------------------------------------- |
-            | base_c=32,seed=0 | done    | 32     | 0    |     |        187 |     0.813 |      81.0 |      0.800 |       77.0 |  1h02m13s |                                               |
-            | base_c=64,seed=0 | failed  | 64     | 0    | 0.1 |            |           |           |            |            |  0h01m01s | diverged (loss NaN at epoch 3), "lr" too high |
-            | base_c=64,seed=1 | pending | 64     | 1    |     |            |           |           |            |            |           |                                               |
+            | base_c=32,size=0 | done    | 32     | 0    |     |        187 |     0.813 |      81.0 |      0.800 |       77.0 |  1h02m13s |                                               |
+            | base_c=64,size=0 | failed  | 64     | 0    | 0.1 |            |           |           |            |            |  0h01m01s | diverged (loss NaN at epoch 3), "lr" too high |
+            | base_c=64,size=1 | pending | 64     | 1    |     |            |           |           |            |            |           |                                               |
 
             """
         XCTAssertEqual(SweepSummary.markdown(summaryRows, title: "drive_unet"), expected)
@@ -268,9 +269,9 @@ final class ResultFilesTests: XCTestCase {
                                           specificity: statistic(0.984), f1: statistic(0.816), mcc: statistic(0.79),
                                           rocAUC: statistic(0.9791), prAUC: statistic(0.9))
         let csv = SweepSummary.csv(rows).components(separatedBy: "\r\n")
-        XCTAssertEqual(csv[0], "run,status,base_c,seed,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,best_sensitivity,"
+        XCTAssertEqual(csv[0], "run,status,base_c,size,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,best_sensitivity,"
                        + "best_specificity,best_f1,best_mcc,best_auc_roc,best_auc_pr,wall_s,note")
-        XCTAssertEqual(csv[1], "\"base_c=32,seed=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,0.7670,0.9840,0.8160,0.7900,"
+        XCTAssertEqual(csv[1], "\"base_c=32,size=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,0.7670,0.9840,0.8160,0.7900,"
                        + "0.9791,0.9000,3733.9,")
         XCTAssertTrue(csv[2].hasSuffix(",,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\""), csv[2])
         XCTAssertTrue(SweepSummary.markdown(rows).contains("| best auc_roc | best auc_pr |"))
@@ -282,9 +283,9 @@ final class ResultFilesTests: XCTestCase {
         XCTAssertEqual(row.bestEpoch, 2)
         XCTAssertEqual(row.best, twoEpochs[2].scores)
         XCTAssertEqual(row.final, twoEpochs[2].scores)
-        XCTAssertEqual(SweepSummary.markdownCell("a|b\nc"), "a\\|b c")
-        XCTAssertEqual(SweepSummary.csvField("plain"), "plain")
-        XCTAssertEqual(SweepSummary.csvField("two\nlines"), "\"two\nlines\"")
+        XCTAssertEqual(MarkdownTable.cell("a|b\nc"), "a\\|b c")
+        XCTAssertEqual(CSV.field("plain"), "plain")
+        XCTAssertEqual(CSV.field("two\nlines"), "\"two\nlines\"")
     }
 
     // MARK: Atomic writes

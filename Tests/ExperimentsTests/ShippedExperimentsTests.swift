@@ -71,30 +71,33 @@ final class ShippedExperimentsTests: XCTestCase {
     func testShippedAblationsExpandAsDocumented() throws {
         let dir = packageRoot + "/experiments/"
         let options = ConfigOptions(checkPaths: false)
-        XCTAssertEqual(try Experiment.load(dir + "ablation_upsample.yaml", options: options).runs.count, 6)
-        XCTAssertEqual(try Experiment.load(dir + "ablation_width.yaml", options: options).runs.map { $0.config.model.baseC },
-                       [16, 32, 64])
-        let loss = try Experiment.load(dir + "ablation_loss.yaml", options: options).runs
+        func treatments(_ file: String) throws -> [RunSpec] {
+            let runs = try Experiment.load(dir + file, options: options).runs
+            // Every shipped ablation compares its methods over seeds 0, 1, 2, the seed varying fastest.
+            XCTAssertEqual(runs.map(\.config.seed), Array(repeating: [0, 1, 2], count: runs.count / 3).flatMap { $0 }, file)
+            return stride(from: 0, to: runs.count, by: 3).map { runs[$0] }
+        }
+        XCTAssertEqual(try treatments("ablation_upsample.yaml").map(\.config.model.upsample), [.bilinear, .transposed])
+        XCTAssertEqual(try treatments("ablation_width.yaml").map { $0.config.model.baseC }, [16, 32, 64])
+        let loss = try treatments("ablation_loss.yaml")
         XCTAssertEqual(loss.count, 8)
         XCTAssertEqual(Set(loss.map { "\($0.config.loss.dice),\($0.config.loss.focal)" }).count, 4)
-        let models = try Experiment.load(dir + "ablation_models.yaml", options: options).runs
-        XCTAssertEqual(models.map { "\($0.config.model.name.rawValue) \($0.config.seed)" },
-                       ["unet", "unetpp", "deeplabv3plus", "lraspp"].flatMap { m in (0...2).map { "\(m) \($0)" } })
+        let models = try treatments("ablation_models.yaml")
+        XCTAssertEqual(models.map { $0.config.model.name.rawValue }, ["unet", "unetpp", "deeplabv3plus", "lraspp"])
         XCTAssertTrue(models.allSatisfy { $0.config.schedule.epochs == 100 })
-        let prune = try Experiment.load(dir + "ablation_unetpp_prune.yaml", options: options).runs
-        XCTAssertEqual(prune.map { "\($0.config.model.prune),\($0.config.seed)" },
-                       (1...4).flatMap { k in (0...2).map { "\(k),\($0)" } })
+        let prune = try treatments("ablation_unetpp_prune.yaml")
+        XCTAssertEqual(prune.map(\.config.model.prune), [1, 2, 3, 4])
         XCTAssertTrue(prune.allSatisfy { $0.config.model.name == .unetpp && $0.config.model.deepSupervision })
-        let warmup = try Experiment.load(dir + "ablation_warmup.yaml", options: options).runs
-        XCTAssertEqual(warmup.map { $0.config.schedule.warmup.epochs }, [0, 5, 5, 5])
-        let freeze = try Experiment.load(dir + "ablation_freeze.yaml", options: options).runs
+        XCTAssertEqual(try treatments("ablation_warmup.yaml").map { $0.config.schedule.warmup.epochs }, [0, 5, 5, 5])
+        let freeze = try treatments("ablation_freeze.yaml")
         XCTAssertEqual(freeze.map { $0.config.stages.map(\.freeze) }, [[["encoder"], []], [[]]])
         // A swept list keeps a short, still distinct id: its start and a digest of the whole.
         XCTAssertTrue(freeze.allSatisfy { $0.id.count <= 40 }, "\(freeze.map(\.id))")
         XCTAssertEqual(Set(freeze.map(\.id)).count, 2)
-        XCTAssertEqual(try Experiment.load(dir + "ablation_fcn_variants.yaml", options: options).runs
-            .map { $0.config.model.variant.rawValue }, ["32s", "16s", "8s"])
-        XCTAssertEqual(try Experiment.load(dir + "ablation_aspp.yaml", options: options).runs.map { $0.config.model.asppRates },
+        XCTAssertEqual(try treatments("ablation_fcn_variants.yaml").map { $0.config.model.variant.rawValue }, ["32s", "16s", "8s"])
+        XCTAssertEqual(try treatments("ablation_aspp.yaml").map { $0.config.model.asppRates },
                        [[6, 12, 18], [3, 6, 9], [12, 24, 36]])
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("ablation_") }
+        XCTAssertEqual(files.count, 9, "a new ablation needs its line above")
     }
 }

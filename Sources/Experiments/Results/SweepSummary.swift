@@ -50,6 +50,12 @@ public struct SummaryRow: Sendable {
 /// Dice and mean IoU at it, the final Dice and mean IoU, when some run has them the paper
 /// metrics at its best epoch (`eval.metrics`: the foreground's, pooled), the wall time and a note.
 ///
+/// When runs are replicates (their ids name a `seed` or `fold`), each group of runs that differ
+/// only in those follows: the number of done runs `n`, and for every score its mean, sample std
+/// and 95% t-interval over them (`SampleStatistics`). In the CSV these are extra columns (`n`,
+/// `best_dice_mean`, `best_dice_std`, `best_dice_ci95`, ...) filled only on the group rows, whose
+/// status is `group`; in the Markdown a second table. Without replicates both files are as before.
+///
 /// Dice is a fraction and mean IoU a percentage, as in `result.txt`. The CSV (RFC 4180, CRLF
 /// line ends) keeps 4 and 2 decimals and the wall time in seconds, for spreadsheets and pandas;
 /// the Markdown table rounds like `result.txt` (3 and 1) and shows `1h02m13s`, with its columns
@@ -59,65 +65,124 @@ public enum SweepSummary {
     static let paperMetrics: [EvalMetric] = [.init(.sensitivity), .init(.specificity), .init(.f1), .init(.mcc),
                                              .init(.auc_roc), .init(.auc_pr)]
 
-    /// The paper metrics of each row's best epoch, or none when no row has them.
-    private static func paper(_ rows: [SummaryRow], digits: Int) -> (header: [String], cells: [[String]]) {
-        guard rows.contains(where: { $0.best?.pixel != nil }) else { return ([], rows.map { _ in [] }) }
-        return (paperMetrics.map(\.rawValue),
-                rows.map { row in paperMetrics.map { m in decimal(row.best.map(m.score), digits) } })
+    /// A score column: its CSV name, Markdown title and digits, and its value in a row.
+    struct Column {
+        var csv: String
+        var title: String
+        var csvDigits: Int
+        var markdownDigits: Int
+        /// Shown as `1h02m13s` in Markdown.
+        var isDuration = false
+        var value: (SummaryRow) -> Double?
+
+        func csvText(_ x: Double?) -> String { x.map { NumberFormat.fixed($0, csvDigits) } ?? "" }
+        func markdownText(_ x: Double?) -> String {
+            guard let x else { return "" }
+            return isDuration ? NumberFormat.duration(x) : NumberFormat.fixed(x, markdownDigits)
+        }
+    }
+
+    /// The score columns of `rows`: the paper metrics only when some row has them.
+    static func columns(_ rows: [SummaryRow]) -> [Column] {
+        var columns = [
+            Column(csv: "best_dice", title: "best dice", csvDigits: 4, markdownDigits: 3) { $0.best?.dice },
+            Column(csv: "best_miou", title: "best mIoU", csvDigits: 2, markdownDigits: 1) { $0.best.map { $0.meanIoU * 100 } },
+            Column(csv: "final_dice", title: "final dice", csvDigits: 4, markdownDigits: 3) { $0.final?.dice },
+            Column(csv: "final_miou", title: "final mIoU", csvDigits: 2, markdownDigits: 1) { $0.final.map { $0.meanIoU * 100 } },
+        ]
+        if rows.contains(where: { $0.best?.pixel != nil }) {
+            columns += paperMetrics.map { m in
+                Column(csv: "best_" + m.rawValue, title: "best " + m.rawValue, csvDigits: 4, markdownDigits: 3) {
+                    $0.best.map(m.score)
+                }
+            }
+        }
+        columns.append(Column(csv: "wall_s", title: "wall time", csvDigits: 1, markdownDigits: 1, isDuration: true) {
+            $0.wallSeconds
+        })
+        return columns
+    }
+
+    /// The replicate groups of `rows`, or none when no run is a replicate.
+    static func groups(_ rows: [SummaryRow]) -> [ReplicateGroup<SummaryRow>] {
+        guard ReplicateGroup<SummaryRow>.hasReplicates(rows.map(\.swept)) else { return [] }
+        return ReplicateGroup.groups(rows) { $0.swept }
+    }
+
+    /// The statistics of each column over a group's done runs.
+    static func statistics(_ group: ReplicateGroup<SummaryRow>, _ columns: [Column])
+        -> (done: Int, stats: [SampleStatistics]) {
+        let done = group.members.filter { $0.status == .done }
+        return (done.count, columns.map { c in SampleStatistics(done.map { c.value($0) ?? .nan }) })
+    }
+
+    /// What a group row's note says: how many of its runs are not done yet.
+    static func groupNote(_ group: ReplicateGroup<SummaryRow>, done: Int) -> String {
+        done == group.members.count ? "" : "\(done) of \(group.members.count) runs done"
     }
 
     /// The CSV text.
     public static func csv(_ rows: [SummaryRow]) -> String {
         let keys = sweptKeys(rows)
-        let paper = paper(rows, digits: 4)
-        let header = ["run", "status"] + keys
-            + ["best_epoch", "best_dice", "best_miou", "final_dice", "final_miou"] + paper.header.map { "best_" + $0 }
-            + ["wall_s", "note"]
-        var lines = [header]
-        for (i, row) in rows.enumerated() {
-            lines.append([row.runID, row.status.rawValue] + values(row, keys) + [
-                row.bestEpoch.map { "\($0)" } ?? "",
-                decimal(row.best?.dice, 4), decimal(row.best.map { $0.meanIoU * 100 }, 2),
-                decimal(row.final?.dice, 4), decimal(row.final.map { $0.meanIoU * 100 }, 2),
-            ] + paper.cells[i] + [decimal(row.wallSeconds, 1), row.note])
+        let columns = columns(rows)
+        let groups = groups(rows)
+        let statHeader = groups.isEmpty ? [] : ["n"] + columns.flatMap { [$0.csv + "_mean", $0.csv + "_std", $0.csv + "_ci95"] }
+        var lines = [["run", "status"] + keys + ["best_epoch"] + columns.map(\.csv) + ["note"] + statHeader]
+        let noStats = Array(repeating: "", count: statHeader.count)
+        for row in rows {
+            lines.append([row.runID, row.status.rawValue] + values(row.swept, keys) + [row.bestEpoch.map { "\($0)" } ?? ""]
+                         + columns.map { $0.csvText($0.value(row)) } + [row.note] + noStats)
         }
-        return lines.map { $0.map(csvField).joined(separator: ",") + "\r\n" }.joined()
+        for group in groups {
+            let (done, stats) = statistics(group, columns)
+            let cells = zip(columns, stats).flatMap { c, s in [c.csvText(finite(s.mean)), c.csvText(finite(s.std)),
+                                                               c.csvText(finite(s.ci95))] }
+            lines.append([group.label, "group"] + values(group.pieces, keys) + [""] + columns.map { _ in "" }
+                         + [groupNote(group, done: done), "\(done)"] + cells)
+        }
+        return CSV.text(lines)
     }
 
-    /// The Markdown text: an optional `# title` line, then the table.
+    /// The Markdown text: an optional `# title` line, the runs' table, then the groups' table
+    /// when there are replicates.
     public static func markdown(_ rows: [SummaryRow], title: String? = nil) -> String {
         let keys = sweptKeys(rows)
-        let paper = paper(rows, digits: 3)
-        let header = ["run", "status"] + keys
-            + ["best epoch", "best dice", "best mIoU", "final dice", "final mIoU"] + paper.header.map { "best " + $0 }
-            + ["wall time", "note"]
-        let numeric = Array(repeating: false, count: 2 + keys.count)
-            + Array(repeating: true, count: 5 + paper.header.count + 1) + [false]
-        var table = [header]
-        for (i, row) in rows.enumerated() {
-            table.append([row.runID, row.status.rawValue] + values(row, keys) + [
-                row.bestEpoch.map { "\($0)" } ?? "",
-                decimal(row.best?.dice, 3), decimal(row.best.map { $0.meanIoU * 100 }, 1),
-                decimal(row.final?.dice, 3), decimal(row.final.map { $0.meanIoU * 100 }, 1),
-            ] + paper.cells[i] + [row.wallSeconds.map(NumberFormat.duration) ?? "", row.note])
+        let columns = columns(rows)
+        var runs = MarkdownTable(header: ["run", "status"] + keys + ["best epoch"] + columns.map(\.title) + ["note"],
+                                 numeric: Array(repeating: false, count: 2 + keys.count)
+                                     + Array(repeating: true, count: 1 + columns.count) + [false])
+        for row in rows {
+            runs.rows.append([row.runID, row.status.rawValue] + values(row.swept, keys) + [row.bestEpoch.map { "\($0)" } ?? ""]
+                             + columns.map { $0.markdownText($0.value(row)) } + [row.note])
         }
-        table = table.map { $0.map(markdownCell) }
-        let widths = header.indices.map { c in max(3, table.map { $0[c].count }.max()!) }
-        func line(_ cells: [String]) -> String {
-            let padded = cells.indices.map { c in
-                let pad = String(repeating: " ", count: widths[c] - cells[c].count)
-                return numeric[c] ? pad + cells[c] : cells[c] + pad
-            }
-            return "| " + padded.joined(separator: " | ") + " |\n"
-        }
-        let rule = "|" + widths.indices.map { c in
-            " " + String(repeating: "-", count: widths[c] - 1) + (numeric[c] ? ":" : "-") + " "
-        }.joined(separator: "|") + "|\n"
         var text = title.map { "# \($0)\n\n" } ?? ""
-        text += line(table[0]) + rule
-        for row in table.dropFirst() { text += line(row) }
+        text += runs.text
+        let groups = groups(rows)
+        guard !groups.isEmpty else { return text }
+        let groupKeys = keys.filter { !ReplicateGroup<SummaryRow>.replicateKeys.contains($0) }
+        var table = MarkdownTable(header: ["group"] + groupKeys + ["n"] + columns.map(\.title) + ["note"],
+                                  numeric: Array(repeating: false, count: 1 + groupKeys.count)
+                                      + Array(repeating: true, count: 1 + columns.count) + [false])
+        for group in groups {
+            let (done, stats) = statistics(group, columns)
+            table.rows.append([group.label] + values(group.pieces, groupKeys) + ["\(done)"]
+                              + zip(columns, stats).map { c, s in spread(c, s) } + [groupNote(group, done: done)])
+        }
+        text += "\nReplicate groups (runs that differ only in seed or fold): mean ± sample std [95% t-interval] "
+            + "over each group's n done runs.\n\n" + table.text
         return text
     }
+
+    /// `0.812 ± 0.003 [0.805, 0.819]`; the mean alone for one run; a duration without its interval.
+    static func spread(_ column: Column, _ s: SampleStatistics) -> String {
+        guard s.n > 0, s.mean.isFinite else { return "" }
+        guard s.n > 1 else { return column.markdownText(s.mean) }
+        let text = column.markdownText(s.mean) + " ± " + column.markdownText(s.std)
+        if column.isDuration { return text }
+        return text + " [" + column.markdownText(s.mean - s.ci95) + ", " + column.markdownText(s.mean + s.ci95) + "]"
+    }
+
+    private static func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
 
     /// Rewrites `directory/summary.csv` and `directory/summary.md` atomically.
     public static func write(_ rows: [SummaryRow], title: String? = nil, to directory: String) throws {
@@ -134,30 +199,7 @@ public enum SweepSummary {
         return keys
     }
 
-    private static func values(_ row: SummaryRow, _ keys: [String]) -> [String] {
-        keys.map { key in row.swept.first { $0.key == key }?.value ?? "" }
-    }
-
-    private static func decimal(_ x: Double?, _ digits: Int) -> String {
-        x.map { NumberFormat.fixed($0, digits) } ?? ""
-    }
-
-    /// RFC 4180: a field holding a comma, quote, CR or LF is quoted, quotes doubled.
-    static func csvField(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return s }
-        return "\"" + s.map { $0 == "\"" ? "\"\"" : String($0) }.joined() + "\""
-    }
-
-    /// A table cell: pipes escaped, line breaks flattened to spaces.
-    static func markdownCell(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "|": out += "\\|"
-            case "\n", "\r", "\r\n": out += " "
-            default: out.append(ch)
-            }
-        }
-        return out
+    private static func values(_ pieces: [(key: String, value: String)], _ keys: [String]) -> [String] {
+        keys.map { key in pieces.first { $0.key == key }?.value ?? "" }
     }
 }

@@ -6,6 +6,7 @@
 ///   model.upsample: [bilinear, transposed]   # ... times every value (last key fastest)
 ///   zip:                               # groups whose lists vary together, one axis each
 ///     - {optimizer.lr: [0.01, 0.001], schedule.epochs: [100, 200]}
+///   seeds: 3                           # replicates: seed 0, 1, 2 (or a list, [0, 1, 2])
 ///   random:                            # n draws, crossed with the grid (draws vary fastest)
 ///     n: 20
 ///     seed: 1                          # draws depend on this seed only (default 0)
@@ -67,6 +68,7 @@ struct SweepSpec {
             switch e.key {
             case "zip": readZip(e.value, diagnostics)
             case "random": readRandom(e.value, diagnostics)
+            case "seeds": readSeeds(e, diagnostics)
             default:
                 guard claim(e.key, at: e.keyLocation, diagnostics) else { continue }
                 guard let values = valueList(e.key, e.value, diagnostics) else { continue }
@@ -121,6 +123,27 @@ struct SweepSpec {
             }
             if !axis.paths.isEmpty { axes.append(axis) }
         }
+    }
+
+    /// `seeds: N` sweeps `seed` over 0..<N, `seeds: [a, b]` over the list: the replicates the
+    /// summary averages over. It is the `seed` axis, in the place it is written.
+    private mutating func readSeeds(_ entry: YAMLEntry, _ diagnostics: Diagnostics) {
+        guard claim("seed", at: entry.keyLocation, diagnostics) else { return }
+        let node = entry.value
+        if case .int(let n) = node.scalar?.value {
+            guard n >= 1, n <= 1000 else {
+                diagnostics.error("sweep.seeds must be a count from 1 to 1000 or a list of seeds, got \(node.summary)", at: node.location)
+                return
+            }
+            axes.append(Axis(paths: ["seed"], values: [(0..<n).map { YAMLNode.plain("\($0)", at: node.location) }]))
+            return
+        }
+        guard let values = node.sequence, !values.isEmpty else {
+            diagnostics.error("sweep.seeds must be a count (3: seeds 0, 1, 2) or a non-empty list of seeds, got \(node.summary)",
+                              at: node.location)
+            return
+        }
+        axes.append(Axis(paths: ["seed"], values: [values]))
     }
 
     private mutating func readRandom(_ node: YAMLNode, _ diagnostics: Diagnostics) {
