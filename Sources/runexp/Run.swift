@@ -28,6 +28,8 @@ struct Run: ParsableCommand {
     @Option(help: "Threads (default: the config's `threads`, else SLURM_CPUS_PER_TASK, else OMP_NUM_THREADS, else all cores).")
     var threads: Int?
     @Flag(help: "Leave runs that another process holds to it instead of waiting for them at the end.") var noWait = false
+    @Flag(help: "Train only the runs that failed, diverged ones included (from their last checkpoint).")
+    var retryFailed = false
 
     func parsedShard() throws -> (index: Int, count: Int)? {
         guard let shard else { return nil }
@@ -58,7 +60,11 @@ struct Run: ParsableCommand {
             experiment = try Experiment.load(file, overrides: overrides)
             runner = SweepRunner(experiment: experiment,
                                  options: SweepOptions(resultsRoot: results, only: only, shard: try parsedShard(),
-                                                       waitForOthers: !noWait))
+                                                       waitForOthers: !noWait, retryFailed: retryFailed))
+            if retryFailed && runner.selectedRuns.isEmpty {
+                print("no failed run to retry in \(runner.experimentDirectory)")
+                return
+            }
             if runner.selectedRuns.isEmpty {
                 throw ConfigErrors([ConfigError("no run of the \(experiment.runs.count) matches --only/--shard",
                                                 at: .argument(file))])

@@ -14,11 +14,12 @@ struct RunExp: ParsableCommand {
               runexp experiments/drive_unet.yaml --set model.base_c=64 --dry-run
               runexp predict --checkpoint RUN/checkpoints/best.safetensors a.png --out pred
               runexp data synthetic --out data/synthetic
+              runexp status experiments/drive_unet_sweep.yaml
               runexp bench --threads 2
               runexp submit experiments/drive_unet_sweep.yaml --slurm --time 12:00:00 --cpus-per-task 8
             """,
         version: "\(runexpVersion) (\(CLibraries.summary))",
-        subcommands: [Run.self, Submit.self, Bench.self, Predict.self, Eval.self, DataCommand.self],
+        subcommands: [Run.self, Status.self, Submit.self, Bench.self, Predict.self, Eval.self, DataCommand.self],
         defaultSubcommand: Run.self)
 
     /// Exit statuses (README, "Exit status"): 0 every run done, 1 some run or image failed,

@@ -103,13 +103,21 @@ final class ProcessSafetyTests: XCTestCase {
                 .split(separator: "\n").count ?? 0
         }
         while process.isRunning && epochs() < 1 && Date() < deadline { usleep(5_000) }
+        // `runexp status` while it trains names the process; it does not disturb the run.
+        let during = try RunexpBinary.run(["status", "status.yaml"], in: dir)
+        XCTAssertEqual(during.status, 0, during.stderr)
+        XCTAssertTrue(during.stdout.hasPrefix("status (results/status): 1 run: 0 done, 1 running, 0 failed"), during.stdout)
+        XCTAssertTrue(during.stdout.contains("| run | running | ") && during.stdout.contains("pid \(process.processIdentifier) on "),
+                      during.stdout)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .exit)
         XCTAssertEqual(process.terminationStatus, 143, "128 + SIGTERM")
         let folder = try XCTUnwrap(RunFolders.byID(dir + "/results", "status").values.first)
-        XCTAssertEqual(RunStatusFile.read(folder)?.status, .running)
+        XCTAssertEqual(RunStatusFile.read(folder)?.status, .interrupted)
         XCTAssertLessThan(epochs(), 30)
+        let after = try RunexpBinary.run(["status", "results/status"], in: dir)
+        XCTAssertTrue(after.stdout.contains("| run | interrupted |"), after.stdout)
 
         let resumed = try RunexpBinary.run(["status.yaml"], in: dir, threads: 1)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
@@ -119,6 +127,23 @@ final class ProcessSafetyTests: XCTestCase {
         let diverged = try RunexpBinary.run(["status.yaml", "--set", "optimizer.lr=1.0e+30"], in: dir, threads: 1)
         XCTAssertEqual(diverged.status, 1, diverged.stdout + diverged.stderr)
         XCTAssertTrue(diverged.stdout.contains("failed: diverged (loss"), diverged.stdout)
+
+        // The ledger lists it failed with its reason; --retry-failed trains it again from its
+        // last checkpoint (a new session in run.json), where it diverges again: exit 1, still listed.
+        let lr = ["--set", "optimizer.lr=1.0e+30"]
+        let failed = try RunexpBinary.run(["status", "status.yaml"] + lr, in: dir)
+        XCTAssertTrue(failed.stdout.contains("0 done, 0 running, 1 failed") && failed.stdout.contains("| diverged (loss"),
+                      failed.stdout)
+        let folders = try RunFolders.byID(dir + "/results", "status")
+        let divergedFolder = try XCTUnwrap(folders.first { $0.key != "run" }?.value, "\(folders)")
+        let sessions = RunStatusFile.read(divergedFolder)?.sessions.count ?? 0
+        let retried = try RunexpBinary.run(["status", "status.yaml", "--retry-failed"] + lr, in: dir, threads: 1)
+        XCTAssertEqual(retried.status, 1, retried.stdout + retried.stderr)
+        XCTAssertEqual(RunStatusFile.read(divergedFolder)?.sessions.count, sessions + 1)
+        XCTAssertTrue(retried.stdout.contains("1 failed"), retried.stdout)
+        let nothing = try RunexpBinary.run(["status", "status.yaml", "--retry-failed"], in: dir, threads: 1)
+        XCTAssertEqual(nothing.status, 0, nothing.stderr)
+        XCTAssertTrue(nothing.stdout.hasPrefix("no failed run to retry"), nothing.stdout)
     }
 
     static let sweepYAML = experiment(name: "shared", model: "{name: unet, base_c: 8, upsample: bilinear}", epochs: 6,

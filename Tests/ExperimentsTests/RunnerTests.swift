@@ -73,8 +73,10 @@ final class RunnerTests: XCTestCase {
         }
         let csv = try String(contentsOfFile: sweep.experimentDirectory + "/summary.csv", encoding: .utf8)
         let rows = csv.components(separatedBy: .newlines).filter { !$0.isEmpty }
-        XCTAssertEqual(rows.count, 5, csv)
+        XCTAssertEqual(rows.count, 7, "header, 4 runs, and a group row per upsampling over its 2 seeds: \(csv)")
         XCTAssertEqual(rows.dropFirst().filter { $0.contains(",done,") }.count, 4, csv)
+        XCTAssertEqual(rows.suffix(2).map { $0.split(separator: ",").prefix(2).joined(separator: ",") },
+                       ["upsample=bilinear,group", "upsample=transposed,group"])
         XCTAssertTrue(fm.fileExists(atPath: sweep.experimentDirectory + "/summary.md"))
         // The best checkpoint opens as a plain state dict with the UNet's keys.
         let best = try SafeTensors.read(sweep.directory(of: sweep.experiment.runs[0]) + "/checkpoints/best.safetensors")
@@ -111,7 +113,7 @@ final class RunnerTests: XCTestCase {
         let (_, interrupted) = try first.run()
         XCTAssertTrue(interrupted)
         let dir = first.directory(of: first.experiment.runs[0])
-        XCTAssertEqual(RunStatusFile.read(dir)?.status, .running)
+        XCTAssertEqual(RunStatusFile.read(dir)?.status, .interrupted)
         XCTAssertEqual(try MetricsLog.read(dir + "/metrics.jsonl").count, 1)
         Interrupt.reset()
         _ = try runner(yaml).run()
@@ -152,7 +154,7 @@ final class RunnerTests: XCTestCase {
                        "the sweep stops: the next run would hit the same full disk")
         let resume = try SafeTensors.readFile(Checkpoint.resumePath(dir))
         XCTAssertTrue(resume.metadata["progress"]?.contains("\"epoch\":1") ?? false, "epoch 0's checkpoint is intact")
-        XCTAssertEqual(RunStatusFile.read(dir)?.status, .running)
+        XCTAssertEqual(RunStatusFile.read(dir)?.status, .interrupted)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/checkpoints").filter { $0.hasPrefix(".") }, [],
                        "no temporary file is left behind")
 

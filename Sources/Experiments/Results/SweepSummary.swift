@@ -1,8 +1,9 @@
 import Nets
 
-/// Where a run of a sweep stands.
+/// Where a run of a sweep stands. `interrupted`: it began, and no process is training it now
+/// (stopped by a signal, killed, or a full disk); the same command resumes it.
 public enum RunStatus: String, Sendable, CaseIterable {
-    case done, running, failed, pending
+    case done, running, failed, interrupted, pending
 }
 
 /// One run's line in a sweep summary.

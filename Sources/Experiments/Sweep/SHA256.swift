@@ -1,4 +1,4 @@
-/// SHA-256 (FIPS 180-4), for the short run hash of a resolved config. Written out here
+/// SHA-256 (FIPS 180-4), for the short run hash of a resolved config and the data digest. Written out here
 /// because Foundation on Linux has no digest API and the package takes no crypto
 /// dependency; checked against the FIPS example vectors in the tests.
 enum SHA256 {
@@ -45,8 +45,11 @@ enum SHA256 {
     }
 
     /// The digest of `text`'s UTF-8 as lowercase hex.
-    static func hex(_ text: String) -> String {
-        digest(text.utf8).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    static func hex(_ text: String) -> String { hex(text.utf8) }
+
+    /// The digest of `bytes` as lowercase hex.
+    static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        digest(bytes).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }

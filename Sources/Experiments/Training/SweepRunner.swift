@@ -12,13 +12,17 @@ public struct SweepOptions: Sendable {
     /// Whether to wait, at the end, for runs other processes hold (and take over those whose
     /// holder dies); false leaves them to their holders, as a task of a Slurm array does.
     public var waitForOthers = true
+    /// Train only the runs that failed (`runexp status --retry-failed`), diverged ones included:
+    /// they start again from their last checkpoint.
+    public var retryFailed = false
 
     public init(resultsRoot: String = "results", only: String? = nil, shard: (index: Int, count: Int)? = nil,
-                waitForOthers: Bool = true) {
+                waitForOthers: Bool = true, retryFailed: Bool = false) {
         self.resultsRoot = resultsRoot
         self.only = only
         self.shard = shard
         self.waitForOthers = waitForOthers
+        self.retryFailed = retryFailed
     }
 }
 
@@ -44,6 +48,7 @@ public final class SweepRunner {
         experiment.runs.filter { run in
             if let (i, n) = options.shard, run.index % n != i { return false }
             if let pattern = options.only, fnmatch(pattern, run.id, 0) != 0 { return false }
+            if options.retryFailed, RunState(of: directory(of: run)).status != .failed { return false }
             return true
         }
     }
@@ -150,7 +155,8 @@ public final class SweepRunner {
         // Done runs and diverged ones (which would diverge again) are skipped; a run that
         // stopped on an error (a bad file, a full disk) is tried again.
         func finishedStatus() -> RunStatusFile? {
-            guard let status = RunStatusFile.read(dir), status.status == .done || status.isDivergence else { return nil }
+            guard let status = RunStatusFile.read(dir),
+                  status.status == .done || (status.isDivergence && !options.retryFailed) else { return nil }
             return status
         }
         if let status = finishedStatus() {
@@ -180,14 +186,12 @@ public final class SweepRunner {
         } catch let error as ConfigError {
             throw ConfigErrors([error])
         } catch let error as AtomicFile.WriteError {
-            try? RunStatusFile(status: .running, note: "stopped: \(error)", id: run.id, hash: run.hash, wallSeconds: 0)
-                .write(to: dir)
+            try? RunStatusFile.update(dir, id: run.id, hash: run.hash, status: .interrupted, note: "stopped: \(error)")
             reporter.message("\(reporter.runLabel): stopped: \(error); its last checkpoint is intact, so the same "
                              + "command resumes it once the problem is fixed")
             return .cannotWrite
         } catch {
-            try? RunStatusFile(status: .failed, note: "\(error)", id: run.id, hash: run.hash, wallSeconds: 0)
-                .write(to: dir)
+            try? RunStatusFile.update(dir, id: run.id, hash: run.hash, status: .failed, note: "\(error)")
             reporter.message("\(reporter.runLabel): failed: \(error)")
             try writeSummary()
             return .failed
@@ -216,10 +220,10 @@ public final class SweepRunner {
         defer { lock.release() }
         let metric = experiment.runs.first?.config.eval.metric ?? .dice
         func row(_ id: String, _ dir: String, _ swept: [(key: String, value: String)]) -> SummaryRow {
-            let status = RunStatusFile.read(dir)
+            let state = RunState(of: dir)
             let records = (try? MetricsLog.read(dir + "/metrics.jsonl")) ?? []
-            return SummaryRow(runID: id, status: status?.status ?? .pending, note: status?.note ?? "",
-                              swept: swept, records: records, score: metric.score, wallSeconds: status?.wallSeconds)
+            return SummaryRow(runID: id, status: state.status, note: state.detail,
+                              swept: swept, records: records, score: metric.score, wallSeconds: state.wallSeconds)
         }
         var rows = experiment.runs.map { run in
             row(run.id, directory(of: run), run.idPieces)

@@ -130,6 +130,9 @@ public final class Trainer {
                 log.write("initialised from \(path): \(report)")
             }
         }
+        let datasets = setup.trainLoaders.prefix(1).map(\.dataset) + (setup.valLoader.map { [$0.dataset] } ?? [])
+        let manifest = RunManifest.current(data: try DataDigest.of(datasets, root: config.data.root ?? ""))
+        try RunStatusFile.update(directory, id: run.id, hash: run.hash, status: .running, note: "", newSession: manifest)
         // Lines of epochs after the checkpoint (written before a kill) are cut off.
         let metrics = try MetricsLog(path: metricsPath, keepingThrough: progress.epoch - 1)
         let best = EpochRecord.best(in: metrics.records, by: config.eval.metric.score).flatMap { $0.scores }
@@ -234,8 +237,8 @@ public final class Trainer {
     }
 
     func stopInterrupted(_ session: Session) throws -> RunOutcome {
-        try writeStatus(.running, note: "interrupted", elapsed: session.progress.elapsed)
-        return RunOutcome(status: .running, note: "interrupted", records: session.records,
+        try writeStatus(.interrupted, note: "interrupted", elapsed: session.progress.elapsed)
+        return RunOutcome(status: .interrupted, note: "interrupted", records: session.records,
                           wallSeconds: session.progress.elapsed, interrupted: true)
     }
 
@@ -263,8 +266,7 @@ public final class Trainer {
     }
 
     func writeStatus(_ status: RunStatus, note: String, elapsed: Double) throws {
-        try RunStatusFile(status: status, note: note, id: run.id, hash: run.hash, wallSeconds: elapsed)
-            .write(to: directory)
+        try RunStatusFile.update(directory, id: run.id, hash: run.hash, status: status, note: note, wallSeconds: elapsed)
     }
 }
 

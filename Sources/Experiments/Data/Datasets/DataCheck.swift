@@ -82,17 +82,11 @@ public struct DataCheck {
     /// The files of sample `index`; generated data (the synthetic set) has none and is right
     /// by construction.
     static func check(_ dataset: any Dataset, _ index: Int, _ needs: Requirements) -> SampleCheck {
-        switch dataset {
-        case let files as ImageMaskDataset:
-            let entry = files.entries[index]
-            return checkFiles(image: entry.image, masks: [entry.mask], needs) { masks in
-                _ = try files.rules.classIds(masks[0], file: entry.mask)
-            }
-        case let vessels as VesselDataset:
-            let entry = vessels.entries[index]
-            return checkFiles(image: entry.image, masks: [entry.manual] + (entry.fov.map { [$0] } ?? []), needs) { _ in }
-        default:
-            return SampleCheck()
+        guard let files = dataset as? any FileDataset else { return SampleCheck() }
+        let paths = files.files(of: index)
+        return checkFiles(image: paths[0], masks: Array(paths.dropFirst()), needs) { masks in
+            // Vessel masks are binary by construction; other masks must hold class ids.
+            if let d = dataset as? ImageMaskDataset { _ = try d.rules.classIds(masks[0], file: paths[1]) }
         }
     }
 

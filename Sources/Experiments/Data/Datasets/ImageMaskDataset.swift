@@ -7,7 +7,7 @@ import Nets
 /// A mask stores one value per pixel (palette indices, or gray values) that `rules` turn into
 /// class ids, so a value that is no class id fails when its sample is read, with the file's
 /// name; `validateLabels` checks masks ahead of training.
-public struct ImageMaskDataset: Dataset {
+public struct ImageMaskDataset: FileDataset {
     /// One sample's files; `name` is the image's stem, used for prediction files and messages.
     public struct Entry: Sendable, Equatable {
         public let name: String
@@ -42,6 +42,8 @@ public struct ImageMaskDataset: Dataset {
     }
 
     public var count: Int { entries.count }
+
+    public func files(of index: Int) -> [String] { [entries[index].image, entries[index].mask] }
 
     public func sample(_ index: Int) throws -> Sample {
         precondition(index >= 0 && index < count, "sample \(index) of \(count)")

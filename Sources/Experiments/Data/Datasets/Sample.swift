@@ -69,6 +69,11 @@ public protocol Dataset: Sendable {
     func sample(_ index: Int) throws -> Sample
 }
 
+/// A dataset read from files: the files each sample is decoded from, its image first.
+public protocol FileDataset: Dataset {
+    func files(of index: Int) -> [String]
+}
+
 /// A dataset whose ignored pixels are exactly those outside the field-of-view mask distributed
 /// with each image (DRIVE's `mask/`), so that predictions of its images can be blanked there,
 /// as the DRIVE recipe's predict.py does.

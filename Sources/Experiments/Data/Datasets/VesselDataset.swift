@@ -12,7 +12,7 @@ import Foundation
 /// vessel when the annotation's gray value is at least 128 and inside the field of view when
 /// the mask's is, which gives the same labels on them and no nonsense class ids on a re-saved,
 /// blurred copy.
-public struct VesselDataset: FieldOfViewDataset {
+public struct VesselDataset: FieldOfViewDataset, FileDataset {
     /// One image's files; `name` is the image's stem (`21_training`, `Image_01L`).
     public struct Entry: Sendable, Equatable {
         public let name: String
@@ -87,6 +87,12 @@ public struct VesselDataset: FieldOfViewDataset {
         }
         return VesselDataset(checked: second, channels: channels, ignoreIndex: ignoreIndex,
                              secondObserverNote: secondObserverNote)
+    }
+
+    /// The image, its annotation and its field-of-view mask (the second observer is not training data).
+    public func files(of index: Int) -> [String] {
+        let e = entries[index]
+        return [e.image, e.manual] + (e.fov.map { [$0] } ?? [])
     }
 
     public func sample(_ index: Int) throws -> Sample {

@@ -1,0 +1,106 @@
+import Foundation
+import Nets
+
+/// Where a run folder stands now, as `runexp status` and the sweep summary report it: the
+/// status file says what the last session wrote, and the run's lock says whether a process is
+/// training it at this moment (so a run whose process was killed shows `interrupted`, not
+/// `running`, and one trained on another machine of a shared folder shows its holder).
+public struct RunState: Sendable, Equatable {
+    public var status: RunStatus
+    /// running: who holds it (`pid 123 on node7 since 2026-12-05T09:12:00Z`); failed: its error;
+    /// done or interrupted: why it ended, when said.
+    public var detail: String
+    /// Wall-clock seconds of its sessions so far, when recorded.
+    public var wallSeconds: Double?
+
+    init(status: RunStatus, detail: String, wallSeconds: Double?) {
+        self.status = status
+        self.detail = detail
+        self.wallSeconds = wallSeconds
+    }
+
+    /// The state of the run in `directory` (which may not exist yet: pending).
+    public init(of directory: String) {
+        let file = RunStatusFile.read(directory)
+        wallSeconds = file?.wallSeconds
+        if FileLock.isHeld(directory + "/run.lock") {
+            status = .running
+            detail = FileLock.holder(directory + "/run.lock")
+            return
+        }
+        switch file?.status {
+        case .done?, .failed?:
+            status = file!.status
+            detail = file!.note
+        case .running?, .interrupted?:
+            // `running` with no holder: the process died without saying so (SIGKILL, power cut).
+            status = .interrupted
+            let note = file!.note
+            detail = note.isEmpty || note == "interrupted" ? "no process holds it; the same command resumes it" : note
+        case .pending?, nil:
+            let started = FileManager.default.fileExists(atPath: Checkpoint.resumePath(directory))
+            status = started ? .interrupted : .pending
+            detail = started ? "no process holds it; the same command resumes it" : ""
+        }
+    }
+}
+
+/// One line of `runexp status`: a run, its state, how far it got and its best score so far.
+public struct LedgerEntry: Sendable {
+    public var id: String
+    public var directory: String
+    public var state: RunState
+    /// Epochs recorded in metrics.jsonl, and the run's total when its config is known.
+    public var epochs: Int
+    public var totalEpochs: Int?
+    /// The selection metric's name and the best evaluated epoch by it.
+    public var metric: EvalMetric
+    public var best: EpochRecord?
+
+    init(id: String, directory: String, config: ExperimentConfig?) {
+        self.id = id
+        self.directory = directory
+        state = RunState(of: directory)
+        let records = (try? MetricsLog.read(directory + "/metrics.jsonl")) ?? []
+        epochs = records.count
+        metric = config?.eval.metric ?? .dice
+        totalEpochs = config.map { c in c.stages.isEmpty ? c.schedule.epochs : c.stages.reduce(0) { $0 + $1.epochs } }
+        best = EpochRecord.best(in: records, by: metric.score)
+    }
+}
+
+/// The runs of an experiment and where each stands: `runexp status`.
+public enum RunLedger {
+    /// The experiment's runs, in sweep order, with their folders under `resultsRoot`.
+    public static func entries(_ experiment: Experiment, resultsRoot: String) -> [LedgerEntry] {
+        experiment.runs.map { run in
+            LedgerEntry(id: run.id, directory: resultsRoot + "/" + experiment.name + "/" + run.directoryName, config: run.config)
+        }
+    }
+
+    /// Every run folder in `experimentDirectory` (those holding a config.yaml), sorted by name.
+    public static func entries(inFolder experimentDirectory: String) -> [LedgerEntry] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: experimentDirectory)) ?? []).sorted()
+        return names.compactMap { name in
+            let dir = experimentDirectory + "/" + name
+            guard FileManager.default.fileExists(atPath: dir + "/config.yaml") else { return nil }
+            let config = try? Experiment.load(dir + "/config.yaml", options: ConfigOptions(checkPaths: false)).runs.first?.config
+            let id = RunStatusFile.read(dir)?.id ?? String(name.split(separator: "@").first ?? Substring(name))
+            return LedgerEntry(id: id, directory: dir, config: config)
+        }
+    }
+
+    /// The count line and a table: run, status, epochs, best score (epoch), detail.
+    public static func render(_ entries: [LedgerEntry], title: String) -> String {
+        let counts = RunStatus.allCases.map { s in "\(entries.filter { $0.state.status == s }.count) \(s.rawValue)" }
+        var table = MarkdownTable(header: ["run", "status", "epochs", "best", "wall time", "detail"],
+                                  numeric: [false, false, true, true, true, false])
+        for e in entries {
+            let best = e.best.flatMap { r in r.scores.map { "\(e.metric.rawValue) \(NumberFormat.fixed(e.metric.score($0), 3)) (epoch \(r.epoch))" } }
+            table.rows.append([e.id, e.state.status.rawValue, e.totalEpochs.map { "\(e.epochs)/\($0)" } ?? "\(e.epochs)",
+                               best ?? "", e.state.wallSeconds.map(NumberFormat.duration) ?? "", e.state.detail])
+        }
+        return "\(title): \(entries.count) run\(entries.count == 1 ? "" : "s"): " + counts.joined(separator: ", ") + "\n\n"
+            + table.text
+    }
+}
