@@ -19,7 +19,7 @@ struct RunExp: ParsableCommand {
               runexp submit experiments/drive_unet_sweep.yaml --slurm --time 12:00:00 --cpus-per-task 8
             """,
         version: "\(runexpVersion) (\(CLibraries.summary))",
-        subcommands: [Run.self, Status.self, Submit.self, Bench.self, Predict.self, Eval.self, DataCommand.self],
+        subcommands: [Run.self, Status.self, Report.self, Submit.self, Bench.self, Predict.self, Eval.self, DataCommand.self],
         defaultSubcommand: Run.self)
 
     /// Exit statuses (README, "Exit status"): 0 every run done, 1 some run or image failed,

@@ -33,6 +33,22 @@ public struct EvalMetric: Equatable, Sendable, CustomStringConvertible {
     /// Whether the metric comes from `eval.metrics`' paper scores.
     public var needsPixelScores: Bool { ![.dice, .miou, .accuracy, .iou].contains(kind) }
 
+    /// The metric `text` names (`dice`, `f1.vessel`), a class name looked up in `classNames`;
+    /// throws a `ReportError` saying what is wrong.
+    public static func named(_ text: String, classNames: [String]?) throws -> EvalMetric {
+        switch parse(text) {
+        case .failure(let e): throw ReportError(e.message)
+        case .success(var m):
+            guard let name = m.className else { return m }
+            guard let index = classNames?.firstIndex(of: name) else {
+                throw ReportError("'\(text)': no class is named '\(name)'"
+                                  + (classNames.map { "; the classes are \($0.joined(separator: ", "))" + didYouMean(name, in: $0) } ?? ""))
+            }
+            m.classIndex = index
+            return m
+        }
+    }
+
     /// Why a metric name does not parse.
     struct ParseError: Error {
         let message: String

@@ -56,12 +56,30 @@ public struct LedgerEntry: Sendable {
     /// The selection metric's name and the best evaluated epoch by it.
     public var metric: EvalMetric
     public var best: EpochRecord?
+    /// The run's resolved config (its config.yaml), when it reads.
+    public var config: ExperimentConfig?
+    /// Every epoch's record so far.
+    public var records: [EpochRecord]
+
+    /// An entry of a run whose state and records are known (tests, tools).
+    init(id: String, state: RunState, records: [EpochRecord], config: ExperimentConfig?) {
+        self.id = id
+        directory = ""
+        self.state = state
+        self.records = records
+        self.config = config
+        epochs = records.count
+        metric = config?.eval.metric ?? .dice
+        totalEpochs = nil
+        best = EpochRecord.best(in: records, by: metric.score)
+    }
 
     init(id: String, directory: String, config: ExperimentConfig?) {
         self.id = id
         self.directory = directory
+        self.config = config
         state = RunState(of: directory)
-        let records = (try? MetricsLog.read(directory + "/metrics.jsonl")) ?? []
+        records = (try? MetricsLog.read(directory + "/metrics.jsonl")) ?? []
         epochs = records.count
         metric = config?.eval.metric ?? .dice
         totalEpochs = config.map { c in c.stages.isEmpty ? c.schedule.epochs : c.stages.reduce(0) { $0 + $1.epochs } }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+/// `runexp report RESULTS/EXPERIMENT`: the ablation table of an experiment's runs.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tabulate an experiment's runs: mean ± std over seeds (and folds) per setting.",
+        discussion: """
+            Prints a Markdown pivot table of the runs in an experiment's results folder: one swept
+            key down the rows, another across the columns, each cell the metric at every run's best
+            epoch averaged over the done runs that differ only in seed or fold (mean ± sample std),
+            the best of each column in bold, and with --baseline the change from that setting.
+            Writes report.md, report.csv (one line per cell) and report.tex (booktabs) beside the runs.
+            Examples:
+              runexp report results/ablation_upsample
+              runexp report results/drive_unet_sweep --rows base_c --cols upsample --metric miou
+              runexp report results/ablation_loss --rows dice,focal --cols class_weights --baseline dice=0.0
+            """)
+
+    @Argument(help: "The experiment's results folder (results/<experiment>).") var folder: String
+    @Option(help: ArgumentHelp("Swept key(s) down the rows, comma-separated (default: all but --cols).", valueName: "key"))
+    var rows: String?
+    @Option(help: ArgumentHelp("Swept key across the columns (default: the last swept key, when there are two or more).",
+                               valueName: "key"))
+    var cols: String?
+    @Option(help: "The metric (dice, miou, accuracy, iou.1, precision, recall, specificity, f1, mcc, auc_roc, auc_pr).")
+    var metric = "dice"
+    @Option(help: ArgumentHelp("The setting the others are compared with, e.g. upsample=bilinear.", valueName: "key=value"))
+    var baseline: String?
+    @Option(help: "Where to write the report files (default: the results folder).") var out: String?
+
+    func run() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("\(folder): no such results folder")
+        }
+        let runs = RunLedger.entries(inFolder: folder)
+        guard !runs.isEmpty else { throw ValidationError("\(folder): no run folder (with a config.yaml) in it") }
+        let chosen: EvalMetric
+        do {
+            chosen = try EvalMetric.named(metric, classNames: runs.compactMap { $0.config?.data.effectiveClassNames }.first)
+        } catch let error as ReportError {
+            throw ValidationError("--metric \(error.description)")
+        }
+        var base: (key: String, value: String)?
+        if let baseline {
+            guard let eq = baseline.firstIndex(of: "="), eq != baseline.startIndex else {
+                throw ValidationError("--baseline takes key=value, e.g. --baseline upsample=bilinear (got '\(baseline)')")
+            }
+            base = (String(baseline[..<eq]), String(baseline[baseline.index(after: eq)...]))
+        }
+        let table: AblationTable
+        do {
+            table = try AblationTable.make(runs, metric: chosen, rows: rows.map { $0.split(separator: ",").map(String.init) },
+                                           column: cols, baseline: base)
+        } catch let error as ReportError {
+            throw ValidationError(error.description)
+        }
+        let title = URL(fileURLWithPath: folder).standardized.lastPathComponent
+        print(table.markdown(title: title), terminator: "")
+        let outDir = out ?? folder
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        try table.write(title: title, to: outDir)
+        print("\nwritten: \(outDir)/report.md, report.csv, report.tex")
+    }
+}
