@@ -9,6 +9,10 @@ struct CheckpointRun {
     let run: RunSpec
     let configPath: String
 
+    /// A cross-validation run's `splits.json`, in the experiment folder above its run folder;
+    /// read, never written, so the fold is the one the run trained with.
+    let splits: SplitsStore
+
     /// The run folder holding `checkpoints/<file>`.
     static func directory(of checkpoint: String) -> String {
         URL(fileURLWithPath: checkpoint).deletingLastPathComponent().deletingLastPathComponent().path
@@ -31,6 +35,7 @@ struct CheckpointRun {
         }
         run = experiment.runs[0]
         configPath = path
+        splits = SplitsStore(runDirectory: CheckpointRun.directory(of: checkpoint), creates: false)
         if experiment.runs.count > 1 {
             CommandErrors.print("note: \(path) has \(experiment.runs.count) runs; using the first (\(run.id)). "
                                 + "Give the run's own config.yaml to be sure it matches the checkpoint.")

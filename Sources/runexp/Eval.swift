@@ -64,7 +64,7 @@ struct Eval: ParsableCommand {
         let run = source.run
         let scores = try source.loading {
             try Evaluation.checkpoint(checkpoint, config: run.config, at: run.locations, split: split,
-                                      secondObserver: labels == "2nd_manual")
+                                      splits: source.splits, secondObserver: labels == "2nd_manual")
         }
         // The labels are named only when they are not the data's own.
         let second = labels == "2nd_manual"

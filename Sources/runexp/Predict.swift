@@ -82,7 +82,7 @@ struct Predict: ParsableCommand {
         // What is segmented: a name for messages, and how to get its prediction and output stem.
         var inputs: [(name: String, predict: () throws -> (Prediction, stem: String))] = []
         if let split {
-            let dataset = try source.loading { try Evaluation.dataset(run.config, at: run.locations, split: split) }
+            let dataset = try source.loading { try Evaluation.dataset(run.config, at: run.locations, split: split, splits: source.splits) }
             for i in 0..<dataset.count {
                 inputs.append((name: "\(split.rawValue) image \(i)", predict: {
                     let sample = try dataset.sample(i)

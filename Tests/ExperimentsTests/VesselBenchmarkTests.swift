@@ -278,7 +278,7 @@ final class VesselBenchmarkTests: XCTestCase {
         let config = experiment.runs[0].config
         XCTAssertEqual(config.data.effectiveClassNames, ["background", "vessel"])
         let locations = experiment.runs[0].locations
-        let test = try Evaluation.dataset(config, at: locations, split: .test)
+        let test = try Evaluation.dataset(config, at: locations, split: .test, splits: nil)
         XCTAssertEqual((test as? VesselDataset)?.entries.map(\.name), ["Image_11L", "Image_11R", "Image_12L", "Image_12R"])
         let observer = try Evaluation.observer(config: config, at: locations, split: .test)
         XCTAssertGreaterThan(observer.dice, 0.5)
