@@ -45,6 +45,24 @@ public enum Evaluation {
         return try scores(trained.model, loader, config, pixelScores: true)
     }
 
+    /// The scores, paper metrics included, of an ensemble's mean probabilities on `split` of its
+    /// first member's data (`runexp eval --checkpoint A B C`; cross-validation folds are scored
+    /// on `test`, the images none of them trained or validated on).
+    public static func ensemble(_ ensemble: PredictorEnsemble, at: ConfigLocations, split: Split, splits: SplitsStore?,
+                                secondObserver: Bool = false) throws -> SegmentationScores {
+        let config = ensemble.config
+        let dataset = try self.dataset(config, at: at, split: split, splits: splits, secondObserver: secondObserver)
+        var metrics = SegmentationMetrics(numClasses: config.data.numClasses, ignoreIndex: Int32(config.data.ignoreIndex),
+                                          pixelScores: true)
+        for i in 0..<dataset.count {
+            let sample = try dataset.sample(i)
+            let mean = try ensemble.meanProbabilities(sample)
+            metrics.add(ClassScores(probabilities: ensemble.probabilityTensor(mean, height: sample.height, width: sample.width)),
+                        target: LabelMap(n: 1, h: sample.height, w: sample.width, values: sample.label))
+        }
+        return metrics.scores
+    }
+
     /// The second human observer (DRIVE, CHASE_DB1, STARE) scored against the first, with no model: the human
     /// baseline papers quote. Each image's prediction is the second annotation (certain: its
     /// "probability" is 0 or 1, so the ROC and PR areas are those of one operating point).
