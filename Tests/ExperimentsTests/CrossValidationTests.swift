@@ -129,6 +129,11 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertEqual(error(runs[2]), "exp.yaml:9:10: \(dir)/splits.json does not fit this data: fold 2 names 1 image that "
                        + "is not among the 7 training images: synthetic_0099; delete it to split the training images again, "
                        + "or set data.splits to a file of your own")
+        let tooFew = try loadConfig(cvYAML(), overrides: ["data.synthetic.count=2"]).runs[0]
+        XCTAssertThrowsError(try RunSetup.datasets(tooFew.config, at: tooFew.locations, splits: nil)) {
+            XCTAssertEqual("\($0)", "exp.yaml:9:10: data.folds is 3 but there are 2 training images; each fold needs at least "
+                           + "one to validate on")
+        }
         // Validation before training reports it, and trains nothing.
         let runner = SweepRunner(experiment: try loadConfig(cvYAML(), overrides: ["data.split_seed=4"]),
                                  options: SweepOptions(resultsRoot: parentFolder(dir)))

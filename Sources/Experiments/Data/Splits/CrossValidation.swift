@@ -62,6 +62,11 @@ public struct CrossValidationFold: Sendable {
             throw SplitsError(description: "two training images are named '\(name)', so a splits file cannot tell them "
                                   + "apart; cross-validation needs distinct names", configPath: "data.folds")
         }
+        guard names.count >= folds else {
+            let images = names.count == 1 ? "is 1 training image" : "are \(names.count) training images"
+            throw SplitsError(description: "data.folds is \(folds) but there \(images); each fold needs at least one to "
+                                  + "validate on", configPath: "data.folds")
+        }
         let chosen = try split(names: names).folds[fold]
         // `split` checked that every name it lists is one of `names`.
         return (chosen.train.compactMap { position[$0] }.sorted(), chosen.val.compactMap { position[$0] }.sorted())
