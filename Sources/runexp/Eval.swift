@@ -17,6 +17,9 @@ struct Eval: ParsableCommand {
             OUT/eval.txt (OUT defaults to the run folder). The model and data come from the run's \
             config.yaml, two folders above the checkpoint unless --config names it.
 
+            Several checkpoints (--checkpoint A B C) are scored as an ensemble, the mean of their class \
+            probabilities, on the first one's data (cross-validation folds on --split test: no fold \
+            trained on those images); OUT then defaults to the current folder. \
             --labels 2nd_manual scores DRIVE's test images against the second observer's annotations; \
             --observer EXP.yaml (no checkpoint) scores the second observer against the first, the human \
             baseline papers quote (OUT defaults to the current folder then).
@@ -24,10 +27,13 @@ struct Eval: ParsableCommand {
             Examples:
               runexp eval --checkpoint results/drive_unet/run@91148df8/checkpoints/best.safetensors
               runexp eval --observer experiments/drive_unet.yaml --set data.root=/data/DRIVE
+              runexp eval --split test --out cv_ensemble --checkpoint results/drive_unet_cv/fold=*/checkpoints/best.safetensors
             """)
 
-    @Option(help: ArgumentHelp("The model weights, e.g. RUN_DIR/checkpoints/best.safetensors.", valueName: "file"))
-    var checkpoint: String?
+    @Option(parsing: .upToNextOption,
+            help: ArgumentHelp("The model weights, e.g. RUN_DIR/checkpoints/best.safetensors; several are scored as an "
+                               + "ensemble.", valueName: "file"))
+    var checkpoint: [String] = []
     @Option(help: ArgumentHelp("Score DRIVE's labels: 1st_manual (the default) or 2nd_manual (the second observer's).",
                                valueName: "name"))
     var labels = "1st_manual"
@@ -50,7 +56,10 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if (checkpoint == nil) == (observer == nil) { throw ValidationError("give --checkpoint or --observer (one of them)") }
+        if checkpoint.isEmpty == (observer == nil) { throw ValidationError("give --checkpoint or --observer (one of them)") }
+        if checkpoint.count > 1 && config != nil {
+            throw ValidationError("--config names one run's config; with several checkpoints each is read from its own run folder")
+        }
         if !["1st_manual", "2nd_manual"].contains(labels) {
             throw ValidationError("--labels must be 1st_manual or 2nd_manual, got '\(labels)'")
         }
@@ -58,13 +67,14 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         if let observer { return try scoreObserver(observer) }
-        let checkpoint = checkpoint!
+        if checkpoint.count > 1 { return try scoreEnsemble() }
+        let checkpoint = checkpoint[0]
         let source = try CheckpointRun(checkpoint: checkpoint, config: config, overrides: set, checkPaths: true,
                                        threads: threads)
         let run = source.run
         let scores = try source.loading {
             try Evaluation.checkpoint(checkpoint, config: run.config, at: run.locations, split: split,
-                                      secondObserver: labels == "2nd_manual")
+                                      splits: source.splits, secondObserver: labels == "2nd_manual")
         }
         // The labels are named only when they are not the data's own.
         let second = labels == "2nd_manual"
@@ -74,6 +84,24 @@ struct Eval: ParsableCommand {
                            "\"inference\":\(JSONText.quoted(inference))"]
                       + (second ? ["\"labels\":\"2nd_manual\""] : []),
                   to: out ?? CheckpointRun.directory(of: checkpoint))
+    }
+
+    /// Several checkpoints: their mean probabilities, on the first one's data.
+    private func scoreEnsemble() throws {
+        let (first, ensemble) = try CheckpointRun.ensemble(checkpoint, config: nil, overrides: set, checkPaths: true,
+                                                           threads: threads)
+        let second = labels == "2nd_manual"
+        let scores = try first.loading {
+            try Evaluation.ensemble(ensemble, at: first.run.locations, split: split, splits: first.splits, secondObserver: second)
+        }
+        let inference = ensemble.members.map(\.config.eval.inference.description)
+        try write(scores, title: "ensemble of \(checkpoint.count) checkpoints, \(split.rawValue) split" + (second ? ", 2nd_manual labels" : "")
+                      + ", " + Set(inference).sorted().joined(separator: " / "),
+                  fields: ["\"checkpoints\":[" + checkpoint.map(JSONText.quoted).joined(separator: ",") + "]",
+                           "\"split\":\"\(split.rawValue)\"",
+                           "\"inference\":[" + inference.map(JSONText.quoted).joined(separator: ",") + "]"]
+                      + (second ? ["\"labels\":\"2nd_manual\""] : []),
+                  to: out ?? ".")
     }
 
     /// `--observer`: the second annotation of each image as the prediction, the first as the truth.

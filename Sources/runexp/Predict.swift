@@ -14,6 +14,10 @@ struct Predict: ParsableCommand {
             probability as 16-bit gray (value = round(p × 65535)). With --mask, pixels outside the \
             field of view (where the mask is black) are background, probability 0, as the DRIVE \
             recipe's predict.py blanks them. \
+            Several checkpoints (--checkpoint A B C, .safetensors files) segment as an ensemble: each \
+            runs with its own run's config, their class probabilities are averaged and the \
+            prediction is the mean's argmax (--probabilities writes the mean foreground probability), \
+            as nnU-Net ensembles its cross-validation folds; their classes must agree. \
             --split val (or train) segments the images of that split of the run's data instead of \
             files, named by their stems; a dataset distributed with field-of-view masks (DRIVE) is \
             blanked outside them. \
@@ -28,10 +32,14 @@ struct Predict: ParsableCommand {
                 --checkpoint results/quickstart/run@1a2b3c4d/checkpoints/best.safetensors
               runexp predict --out predictions --split val --set data.root=/data/DRIVE \\
                 --checkpoint results/drive_unet/run@91148df8/checkpoints/best.safetensors
+              runexp predict --out ensemble --split test --set data.root=/data/DRIVE \\
+                --checkpoint results/drive_unet_cv/fold=*/checkpoints/best.safetensors
             """)
 
-    @Option(help: ArgumentHelp("The model weights, e.g. RUN_DIR/checkpoints/best.safetensors.", valueName: "file"))
-    var checkpoint: String
+    @Option(parsing: .upToNextOption,
+            help: ArgumentHelp("The model weights, e.g. RUN_DIR/checkpoints/best.safetensors; several (.safetensors "
+                               + "files) predict as an ensemble.", valueName: "file"))
+    var checkpoint: [String]
     @Option(help: ArgumentHelp("The run's config (default: RUN_DIR/config.yaml, two folders above --checkpoint).",
                                valueName: "file"))
     var config: String?
@@ -49,7 +57,13 @@ struct Predict: ParsableCommand {
     var set: [String] = []
     @Argument(help: ArgumentHelp("Images to segment (PNG, JPEG, TIFF, GIF).", valueName: "image")) var images: [String] = []
 
-    func validate() throws {
+    mutating func validate() throws {
+        let (checkpoints, leadingImages) = CheckpointRun.separating(checkpoint)
+        checkpoint = checkpoints
+        images = leadingImages + images
+        if checkpoint.count > 1 && config != nil {
+            throw ValidationError("--config names one run's config; with several checkpoints each is read from its own run folder")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (split == nil) == images.isEmpty { throw ValidationError("give image files or --split (one of them)") }
         if split != nil && !mask.isEmpty { throw ValidationError("--mask is for image files; a split's own masks are used") }
@@ -60,10 +74,9 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         // The data folder of the training machine need not exist where files are predicted.
-        let source = try CheckpointRun(checkpoint: checkpoint, config: config, overrides: set, checkPaths: split != nil,
-                                       threads: threads)
+        let (source, predictor) = try CheckpointRun.ensemble(checkpoint, config: config, overrides: set,
+                                                             checkPaths: split != nil, threads: threads)
         let run = source.run
-        let predictor = try source.loading { try Predictor(config: run.config, at: run.locations, checkpoint: checkpoint) }
         if probabilities && run.config.data.numClasses != 2 {
             CommandErrors.print("--probabilities writes the foreground probability of a two-class model; "
                                 + "this one has \(run.config.data.numClasses) classes")
@@ -82,7 +95,7 @@ struct Predict: ParsableCommand {
         // What is segmented: a name for messages, and how to get its prediction and output stem.
         var inputs: [(name: String, predict: () throws -> (Prediction, stem: String))] = []
         if let split {
-            let dataset = try source.loading { try Evaluation.dataset(run.config, at: run.locations, split: split) }
+            let dataset = try source.loading { try Evaluation.dataset(run.config, at: run.locations, split: split, splits: source.splits) }
             for i in 0..<dataset.count {
                 inputs.append((name: "\(split.rawValue) image \(i)", predict: {
                     let sample = try dataset.sample(i)

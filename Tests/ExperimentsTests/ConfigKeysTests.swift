@@ -45,6 +45,8 @@ final class ConfigKeysTests: XCTestCase {
         "eval: {mode: slide, crop: 64, stride: 42, blend: uniform, tile_batch: 4, tta: [hflip, vflip]}\n",
         "data: {dataset: folder, images: image, masks: label, mask_suffix: _mask}\n",
         "data: {dataset: voc, year: 2007}\n",
+        "data: {dataset: synthetic, folds: 5, fold: 1, split_seed: 3}\n",
+        "data: {dataset: synthetic, folds: 2, fold: 0, splits: splits.json}\n",
     ]
 
     /// A key that is declared but that no reader reads would be accepted and ignored. Each

@@ -116,7 +116,7 @@ final class DataCheckTests: XCTestCase {
         let run = try config("  palette: [[0, 0, 0], [255, 0, 0]]")
         XCTAssertTrue(run.configYAML.contains("palette: [[0, 0, 0], [255, 0, 0]]"), run.configYAML)
         XCTAssertEqual(try problems(run), [])
-        let (train, _) = try RunSetup.datasets(run.config, at: run.locations)
+        let (train, _) = try RunSetup.datasets(run.config, at: run.locations, splits: nil)
         let label = try train.sample(0).label
         XCTAssertEqual(label[0], 0)
         XCTAssertEqual(label[25], 1)

@@ -202,7 +202,7 @@ final class DatasetTests: XCTestCase {
         try "notes".write(toFile: root + "/images/README.txt", atomically: true, encoding: .utf8)
         try "x".write(toFile: root + "/masks/.DS_Store", atomically: true, encoding: .utf8)
         let rules = LabelRules(numClasses: 2)
-        let (train, _) = try FolderDataset.splits(root: root, rules: rules, channels: 3, valFraction: 0.2)
+        let (train, _) = try FolderDataset.splits(root: root, rules: rules, channels: 3, holdOut: .fraction(0.2))
         let all = try ImageMaskDataset(entries: try FolderDataset.pairs(images: root + "/images", masks: root + "/masks"),
                                        channels: 3, rules: rules, root: root)
         XCTAssertEqual(all.entries.map(\.name), ["ant", "bee", "cat", "cat-2", "emu"])
@@ -235,7 +235,7 @@ final class DatasetTests: XCTestCase {
         let empty = temp + "/empty"
         try mkdir(empty + "/images")
         XCTAssertEqual(message { try FolderDataset.splits(root: empty, rules: LabelRules(numClasses: 2), channels: 3,
-                                                          valFraction: nil) },
+                                                          holdOut: nil) },
                        "\(empty): no masks/ folder; the folder layout is images/ + masks/ (class-id masks with the "
                        + "images' file names), optionally val/images + val/masks")
     }
@@ -253,16 +253,16 @@ final class DatasetTests: XCTestCase {
             try ImageCodec.writePNG(gray(Array(repeating: UInt8(i % 2), count: 12), width: 4), to: "\(isbi)/label/\(i).png")
         }
         let rules = LabelRules(numClasses: 2)
-        XCTAssertEqual(message { try FolderDataset.splits(root: isbi, rules: rules, channels: 1, valFraction: 0.3) },
+        XCTAssertEqual(message { try FolderDataset.splits(root: isbi, rules: rules, channels: 1, holdOut: .fraction(0.3)) },
                        "\(isbi): no images/ or masks/ folder; the folder layout is images/ + masks/ (class-id masks with "
                        + "the images' file names), optionally val/images + val/masks (found image/, label/; set data.images "
                        + "and data.masks to the image and mask folders)")
         let tutorial = try FolderDataset.splits(root: isbi, layout: FolderLayout(images: "image", masks: "label"), rules: rules,
-                                                channels: 1, valFraction: 0.3)
+                                                channels: 1, holdOut: .fraction(0.3))
         XCTAssertEqual(tutorial.train.count + tutorial.val.count, 3)
         XCTAssertEqual(try tutorial.val.sample(0).label, Array(repeating: Int32(Int(tutorial.val.entries[0].name)! % 2), count: 12))
         XCTAssertTrue(message { try FolderDataset.splits(root: isbi, layout: FolderLayout(images: "image", masks: "labels"),
-                                                          rules: rules, channels: 1, valFraction: 0.3) }
+                                                          rules: rules, channels: 1, holdOut: .fraction(0.3)) }
             .hasPrefix("\(isbi): no labels/ folder; data.images and data.masks name the subfolders of data.root (found "),
                       "a layout of the user's own names the keys")
 
@@ -274,17 +274,17 @@ final class DatasetTests: XCTestCase {
             try ImageCodec.writePNG(gray(Array(repeating: v % 2, count: 12), width: 4), to: "\(carvana)/masks/\(stem)_mask.gif")
         }
         let unpaired = message { try FolderDataset.splits(root: carvana, layout: FolderLayout(images: "imgs"), rules: rules,
-                                                          channels: 3, valFraction: 0.3) }
+                                                          channels: 3, holdOut: .fraction(0.3)) }
         XCTAssertTrue(unpaired.hasSuffix("; the masks are named <image stem>_mask: set data.mask_suffix: _mask"), unpaired)
         let milesial = try FolderDataset.splits(root: carvana, layout: FolderLayout(images: "imgs", maskSuffix: "_mask"),
-                                                rules: rules, channels: 3, valFraction: 0.3)
+                                                rules: rules, channels: 3, holdOut: .fraction(0.3))
         let entries = milesial.train.entries + milesial.val.entries
         XCTAssertEqual(entries.map(\.name).sorted(), ["0cdf5b5d0ce1_01", "0cdf5b5d0ce1_02", "fff9b3a5373f_16"])
         for entry in entries { XCTAssertEqual(entry.mask, "\(carvana)/masks/\(entry.name)_mask.gif") }
         // A suffix that some mask lacks leaves that mask unpaired, named as written.
         try ImageCodec.writePNG(gray(Array(repeating: 0, count: 12), width: 4), to: "\(carvana)/masks/extra.png")
         XCTAssertTrue(message { try FolderDataset.splits(root: carvana, layout: FolderLayout(images: "imgs", maskSuffix: "_mask"),
-                                                          rules: rules, channels: 3, valFraction: 0.3) }
+                                                          rules: rules, channels: 3, holdOut: .fraction(0.3)) }
             .hasSuffix("1 mask has no image in \(carvana)/imgs (as <image stem>_mask): extra.png"))
     }
 
@@ -295,8 +295,8 @@ final class DatasetTests: XCTestCase {
         let root = temp + "/data"
         try writeFolder(root, stems: (0..<10).map { ("s\($0)", "png", "png", UInt8($0)) })
         let rules = LabelRules(numClasses: 2)
-        let a = try FolderDataset.splits(root: root, rules: rules, channels: 3, valFraction: 0.3)
-        let b = try FolderDataset.splits(root: root, rules: rules, channels: 3, valFraction: 0.3)
+        let a = try FolderDataset.splits(root: root, rules: rules, channels: 3, holdOut: .fraction(0.3))
+        let b = try FolderDataset.splits(root: root, rules: rules, channels: 3, holdOut: .fraction(0.3))
         XCTAssertEqual(a.val.count, 3)
         XCTAssertEqual(a.train.count, 7)
         XCTAssertEqual(a.train.entries, b.train.entries)
@@ -308,11 +308,11 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try HoldOutSplit.indices(count: 3, fraction: 0.01).val.count, 1, "at least one held out")
         XCTAssertEqual(try HoldOutSplit.indices(count: 3, fraction: 0.99).train.count, 1, "at least one kept")
 
-        XCTAssertTrue(message { try FolderDataset.splits(root: root, rules: rules, channels: 3, valFraction: nil) }
+        XCTAssertTrue(message { try FolderDataset.splits(root: root, rules: rules, channels: 3, holdOut: nil) }
             .hasSuffix("no val/images + val/masks folders for validation; add them, or set data.val_fraction "
                        + "(e.g. 0.2) to hold out part of images/"))
         try writeFolder(root + "/val", stems: [("v1", "png", "png", 1), ("v0", "png", "png", 0)])
-        let withFolders = try FolderDataset.splits(root: root, rules: rules, channels: 3, valFraction: nil)
+        let withFolders = try FolderDataset.splits(root: root, rules: rules, channels: 3, holdOut: nil)
         XCTAssertEqual(withFolders.train.count, 10)
         XCTAssertEqual(withFolders.val.entries.map(\.name), ["v0", "v1"])
     }
@@ -329,7 +329,7 @@ final class DatasetTests: XCTestCase {
             try ImageCodec.writePNG(rgb(9), to: "\(root)/images/\(stem).png")
             try ImageCodec.writePNG(gray(mask, width: 4), to: "\(root)/masks/\(stem).png")
         }
-        let plain = try FolderDataset.splits(root: root, rules: LabelRules(numClasses: 2), channels: 3, valFraction: 0.3)
+        let plain = try FolderDataset.splits(root: root, rules: LabelRules(numClasses: 2), channels: 3, holdOut: .fraction(0.3))
         XCTAssertEqual(try plain.train.sample(0).label, mask.map(Int32.init))
         XCTAssertThrowsError(try plain.train.validateLabels()) { error in
             let e = error as? LabelError
@@ -338,14 +338,14 @@ final class DatasetTests: XCTestCase {
         }
 
         let other = try FolderDataset.splits(root: root, rules: LabelRules(numClasses: 2, ignoreIndex: 100),
-                                             channels: 3, valFraction: 0.3)
+                                             channels: 3, holdOut: .fraction(0.3))
         XCTAssertEqual(message { try other.train.sample(0) },
                        "\(root)/masks/a.png: mask value 255 (4 pixels) (first at x=1, y=0) is not a class id: "
                        + "data.num_classes is 2 and data.ignore_index is 100; a binary mask stored as 0/255 needs "
                        + "`label_map: {255: 1}` in the data section")
 
         let mapped = try FolderDataset.splits(root: root, rules: LabelRules(numClasses: 2, labelMap: [255: 1]),
-                                              channels: 3, valFraction: 0.3)
+                                              channels: 3, holdOut: .fraction(0.3))
         XCTAssertEqual(try mapped.train.sample(0).label, mask.map { $0 == 255 ? 1 : 0 })
         XCTAssertNoThrow(try mapped.train.validateLabels())
         // A map may also send a stored value to ignore_index.

@@ -125,7 +125,7 @@ final class VesselBenchmarkTests: XCTestCase {
         assertLabels(try train.sample(0), p, inside: p.truth.fov)
         XCTAssertTrue(message { try train.secondObserver() }.hasSuffix("(HRF distributes one annotation per image)"))
         // With val_fraction, validation comes from the training images and the test set is apart.
-        let held = try VesselBenchmark.hrf.splits(root: root, valFraction: 0.5)
+        let held = try VesselBenchmark.hrf.splits(root: root, holdOut: .fraction(0.5))
         XCTAssertEqual(Set(held.train.entries.map(\.name) + held.val.entries.map(\.name)), Set(train.entries.map(\.name)))
         XCTAssertEqual(try VesselBenchmark.hrf.test(root: root).entries, val.entries)
     }
@@ -278,7 +278,7 @@ final class VesselBenchmarkTests: XCTestCase {
         let config = experiment.runs[0].config
         XCTAssertEqual(config.data.effectiveClassNames, ["background", "vessel"])
         let locations = experiment.runs[0].locations
-        let test = try Evaluation.dataset(config, at: locations, split: .test)
+        let test = try Evaluation.dataset(config, at: locations, split: .test, splits: nil)
         XCTAssertEqual((test as? VesselDataset)?.entries.map(\.name), ["Image_11L", "Image_11R", "Image_12L", "Image_12R"])
         let observer = try Evaluation.observer(config: config, at: locations, split: .test)
         XCTAssertGreaterThan(observer.dice, 0.5)

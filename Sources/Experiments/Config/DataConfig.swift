@@ -93,6 +93,18 @@ public struct DataConfig: Equatable, Sendable {
     /// Fraction of the training images held out for validation; nil uses the dataset's
     /// own split (DRIVE `test/`, VOC `val.txt`).
     public var valFraction: Double?
+    /// Cross-validation: the training images are dealt into this many folds (`KFold`), kept in
+    /// the experiment's `splits.json`; nil: no cross-validation.
+    public var folds: Int?
+    /// The fold that validates (0-based; the others train); given exactly when `folds` is.
+    public var fold: Int?
+    /// The user's own splits file (nnU-Net's `splits_final.json` layout), instead of drawing one.
+    public var splits: String?
+    /// The seed of the fold draw: the split's own, so a `seed` sweep of replicates keeps the folds.
+    public var splitSeed = 0
+    /// Whether validation images are held out of the training images (`val_fraction`, `folds`),
+    /// leaving the dataset's own validation split (DRIVE's `test/`) to `runexp eval --split test`.
+    public var holdsOutValidation: Bool { valFraction != nil || folds != nil }
     /// Stored pixel value → class id (e.g. `{255: 1}` for 0/255 masks); nil uses the
     /// dataset's own mapping.
     public var labelMap: [Int: Int]?
@@ -136,6 +148,25 @@ extension DataConfig: ConfigSection {
         .value("hflip", \.hflip, check: { [((0...1).contains($0.hflip), "is a probability and must be in [0, 1]")] }),
         .value("vflip", \.vflip, check: { [((0...1).contains($0.vflip), "is a probability and must be in [0, 1]")] }),
         .value("val_fraction", \.valFraction, check: { [($0.valFraction.map { $0 > 0 && $0 < 1 } ?? true, "must be in (0, 1)")] }),
+        // The cross-validation keys are written only when set, so other configs keep their hash.
+        .value("folds", \.folds, check: { d in [
+            (d.folds.map { $0 >= 2 } ?? true, "must be at least 2 (the number of cross-validation folds)"),
+            (d.folds == nil || d.valFraction == nil,
+             "cannot be combined with data.val_fraction (both choose the validation images; keep one)"),
+        ] }, writing: { $0?.yamlText }),
+        .value("fold", \.fold, check: { d in
+            guard let folds = d.folds else {
+                return [(d.fold == nil, "needs data.folds, the number of cross-validation folds")]
+            }
+            guard let fold = d.fold else {
+                return [(false, "must be given with data.folds: one fold (data.fold: 0), or every fold with "
+                         + "sweep: {data.fold: all}")]
+            }
+            return [((0..<folds).contains(fold), "must be a fold from 0 to \(folds - 1) (data.folds is \(folds))")]
+        }, writing: { $0?.yamlText }),
+        .value("splits", \.splits, when: { $0.folds != nil }, writing: { $0?.yamlText }),
+        .value("split_seed", \.splitSeed, when: { $0.folds != nil && $0.splits == nil },
+               check: { [($0.splitSeed >= 0, "must be >= 0")] }),
         // null clears the map (`.some(nil)`); nil, after an error, keeps the default.
         .value("label_map", \.labelMap,
                reading: { r, key, node, data in node.isNull ? .some(nil) : data.readLabelMap(r, key, node).map { .some($0) } },

@@ -88,6 +88,7 @@ extension ExperimentConfig: ConfigSection {
         if c.data.dataset != .synthetic {
             c.data.root = paths.resolve(c.data.root, key: "root", in: dr, directory: true)
         }
+        if let p = c.data.splits { c.data.splits = paths.resolve(p, key: "splits", in: dr, directory: false) }
         if let p = c.model.pretrained { c.model.pretrained = paths.resolve(p, key: "pretrained", in: mr, directory: false) }
         if let p = c.initialization.checkpoint {
             c.initialization.checkpoint = paths.resolve(p, key: "checkpoint", in: r.section("init"), directory: false)

@@ -30,6 +30,8 @@ public struct Prediction: Sendable {
 /// Use from one thread: the model keeps per-call state.
 public final class Predictor {
     public let config: ExperimentConfig
+    /// The weights' file, for messages.
+    public let checkpoint: String
     public let model: any SegmentationModel
     /// What every input is converted to: gray for `in_channels: 1`, RGB for 3 (gray+alpha and
     /// RGBA for 2 and 4), as Pillow's `convert` would.
@@ -50,6 +52,7 @@ public final class Predictor {
         try model.load(from: checkpoint, strict: true)
         model.setTraining(false)
         self.config = config
+        self.checkpoint = checkpoint
         self.model = model
         self.colorModel = colorModel
         transform = try EvalTransform.forModel(config, model)
@@ -63,11 +66,25 @@ public final class Predictor {
 
     /// Segments `image` (any colour model; converted to `colorModel`); `name` names it in errors.
     public func predict(_ image: Image, name: String = "image") throws -> Prediction {
+        let (sample, input) = unlabelled(image, name: name)
+        return try predict(batch(sample), image: input)
+    }
+
+    /// `image` converted to `colorModel`, as a sample without labels, and the converted image.
+    func unlabelled(_ image: Image, name: String) -> (sample: Sample, input: Image) {
         let input = image.converted(to: colorModel)
         let sample = Sample(height: input.height, width: input.width, channels: input.channels, bytes: input.samples,
                             label: [Int32](repeating: transform.ignoreIndex, count: input.width * input.height),
                             name: name)
-        return try predict(batch(sample), image: input)
+        return (sample, input)
+    }
+
+    /// The class probabilities of a sample's pixels (interleaved HWC at the sample's size; the
+    /// softmax, or the blended tiles' and flips' mean), for averaging with other models'.
+    func probabilities(_ sample: Sample) throws -> [Float] {
+        let batch = try batch(sample)
+        try checkInputSize(batch, model)
+        return batch.unpadded(inference.scores(model, batch).probabilities, item: 0)
     }
 
     /// Segments a dataset's sample (its pixels as the dataset decoded them, before normalisation).

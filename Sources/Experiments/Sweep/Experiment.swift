@@ -44,8 +44,9 @@ public struct Experiment: Sendable {
     private static func expand(_ merged: YAMLNode, file: String, overrides: [String], options: ConfigOptions,
                                diagnostics: Diagnostics) throws(ConfigErrors) -> Experiment {
         let tree = ConfigSources.applyOverrides(merged, overrides, diagnostics: diagnostics)
-        let spec = SweepSpec(tree["sweep"], diagnostics: diagnostics)
+        var spec = SweepSpec(tree["sweep"], diagnostics: diagnostics)
         let base = YAMLNode(.mapping((tree.mapping ?? []).filter { $0.key != "sweep" }), at: tree.location)
+        spec.expandAllFolds(in: base, diagnostics)
         let defaultName = RunID.sanitize(fileStem(file))
         checkOverridesAgainstSweep(overrides, spec, diagnostics)
 

@@ -113,7 +113,7 @@ enum RunID {
     static func override(_ text: String) -> (path: String, value: String)? {
         guard let eq = text.firstIndex(of: "=") else { return nil }
         let path = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
-        let excluded = ["threads", "name", "data.root", "init.checkpoint", "model.pretrained"]
+        let excluded = ["threads", "name", "data.root", "data.splits", "init.checkpoint", "model.pretrained"]
         guard !excluded.contains(path), !path.hasPrefix("sweep") else { return nil }
         return (path, text[eq...].dropFirst().trimmingCharacters(in: .whitespaces))
     }

@@ -48,6 +48,8 @@ struct SweepSpec {
     var params: [RandomParam] = []
     /// Where each swept path is written (the key), for errors about the path itself.
     var keyLocations: [String: SourceLocation] = [:]
+    /// Where `data.fold: all` is written, until `expandAllFolds` gives its axis the folds.
+    var allFolds: SourceLocation?
 
     /// Every swept path, in run-id order.
     var paths: [String] { axes.flatMap(\.paths) + params.map(\.path) }
@@ -71,6 +73,12 @@ struct SweepSpec {
             case "seeds": readSeeds(e, diagnostics)
             default:
                 guard claim(e.key, at: e.keyLocation, diagnostics) else { continue }
+                if e.key == Self.foldPath && e.value.scalar?.text == "all" {
+                    // Every fold: the axis takes its place now and its values once data.folds is known.
+                    allFolds = e.value.location
+                    axes.append(Axis(paths: [e.key], values: [[]]))
+                    continue
+                }
                 guard let values = valueList(e.key, e.value, diagnostics) else { continue }
                 axes.append(Axis(paths: [e.key], values: [values]))
             }

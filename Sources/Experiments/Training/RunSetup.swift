@@ -8,7 +8,8 @@ import Nets
 /// parameter, a model family not implemented yet) and reports it at the config line
 /// that caused it, before any training starts. Validation builds with `skeleton`: the model's
 /// structure at its narrowest widths (`ModelFactory.makeModel(_:at:skeleton:)`), so that
-/// checking every run of a sweep allocates no network.
+/// checking every run of a sweep allocates no network. A cross-validation run finds its fold in
+/// `splits`, the experiment folder's `splits.json`.
 struct RunSetup {
     let model: any SegmentationModel
     let loss: SegmentationLoss
@@ -22,7 +23,7 @@ struct RunSetup {
     /// The parameter-key prefixes each stage freezes.
     let frozenPrefixes: [[String]]
 
-    init(_ run: RunSpec, skeleton: Bool = false) throws {
+    init(_ run: RunSpec, splits: SplitsStore?, skeleton: Bool = false) throws {
         let config = run.config
         let at = run.locations
 
@@ -74,7 +75,7 @@ struct RunSetup {
                            + "\(net.minimumInputSide)x\(net.minimumInputSide); set it to at least \(net.minimumInputSide)",
                            at: "data.crop")
         }
-        let (train, val) = try RunSetup.datasets(config, at: at)
+        let (train, val) = try RunSetup.datasets(config, at: at, splits: splits)
         let transform = try TrainTransform(
             scaleRange: d.scale.map { Float($0.lowerBound)...Float($0.upperBound) } ?? 1...1,
             crop: d.crop.map { ImageSize(height: $0.height, width: $0.width) },
@@ -157,9 +158,12 @@ struct RunSetup {
         }
     }
 
-    /// The training and validation datasets of the config.
-    static func datasets(_ config: ExperimentConfig, at: ConfigLocations) throws -> (any Dataset, any Dataset) {
+    /// The training and validation datasets of the config; a cross-validation fold is read from
+    /// `splits` (drawn in memory where that is nil).
+    static func datasets(_ config: ExperimentConfig, at: ConfigLocations,
+                         splits: SplitsStore?) throws -> (any Dataset, any Dataset) {
         let d = config.data
+        let holdOut = holdOut(d, splits: splits)
         switch d.dataset {
         case .synthetic:
             guard config.model.inChannels == 3 else {
@@ -175,7 +179,9 @@ struct RunSetup {
                                                     lesions: s.lesions)
                 let split = try SyntheticDataset.split(generator, trainCount: s.count, valCount: s.valCount,
                                                        ignoreIndex: Int32(d.ignoreIndex))
-                return (split.train, split.val)
+                return try split.train.split(holdOut) { split.val }
+            } catch let error as SplitsError {
+                throw at.error(error.description, at: error.configPath)
             } catch {
                 throw at.error("\(error)", at: "data.synthetic")
             }
@@ -189,11 +195,11 @@ struct RunSetup {
             let channels = config.model.inChannels, ignore = Int32(d.ignoreIndex)
             return try located(at) { () throws -> (any Dataset, any Dataset) in
                 if let benchmark = d.dataset.vesselBenchmark {
-                    return try benchmark.splits(root: d.root, channels: channels, ignoreIndex: ignore, valFraction: d.valFraction)
+                    return try benchmark.splits(root: d.root, channels: channels, ignoreIndex: ignore, holdOut: holdOut)
                 }
                 return d.dataset == .cityscapes
-                    ? try CityscapesDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
-                    : try ADE20KDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, valFraction: d.valFraction)
+                    ? try CityscapesDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, holdOut: holdOut)
+                    : try ADE20KDataset.splits(root: d.root, ignoreIndex: ignore, channels: channels, holdOut: holdOut)
             }
         case .folder, .voc:
             let rules = LabelRules(numClasses: d.numClasses, ignoreIndex: Int32(d.ignoreIndex), labelMap: d.labelMap,
@@ -201,9 +207,9 @@ struct RunSetup {
             return try located(at) {
                 let (train, val) = d.dataset == .folder
                     ? try FolderDataset.splits(root: d.root, layout: d.folder, rules: rules, channels: config.model.inChannels,
-                                               valFraction: d.valFraction)
+                                               holdOut: holdOut)
                     : try VOCDataset.splits(root: d.root, year: d.year, rules: rules, channels: config.model.inChannels,
-                                            valFraction: d.valFraction)
+                                            holdOut: holdOut)
                 // A few masks of both splits read now catch 0/255 masks and wrong class counts before
                 // training; the rest are checked as their samples are read.
                 try ImageMaskDataset(entries: train.entries + val.entries, channels: train.channels, rules: rules,
@@ -213,11 +219,20 @@ struct RunSetup {
         }
     }
 
+    /// Where validation images come from when they are held out of the training images.
+    static func holdOut(_ d: DataConfig, splits: SplitsStore?) -> HoldOut? {
+        if let fraction = d.valFraction { return .fraction(fraction) }
+        guard let folds = d.folds, let fold = d.fold else { return nil }
+        return .fold(CrossValidationFold(folds: folds, fold: fold, seed: d.splitSeed, userFile: d.splits, store: splits))
+    }
+
     /// `body`'s result, with a data problem reported at the config setting that fixes it.
     static func located<T>(_ at: ConfigLocations, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as LabelError {
+            throw at.error(error.description, at: error.configPath)
+        } catch let error as SplitsError {
             throw at.error(error.description, at: error.configPath)
         } catch let error as DataPipelineError {
             throw at.error(error.description, at: "data.root")

@@ -43,6 +43,12 @@ public final class SweepRunner {
 
     public func directory(of run: RunSpec) -> String { experimentDirectory + "/" + run.directoryName }
 
+    /// The experiment's `splits.json` for cross-validation runs; only training creates it, so
+    /// checks and dry runs write nothing.
+    func splitsStore(creates: Bool) -> SplitsStore {
+        SplitsStore(experimentDirectory: experimentDirectory, creates: creates)
+    }
+
     /// The runs selected by `--only` and `--shard`, in sweep order.
     public var selectedRuns: [RunSpec] {
         experiment.runs.filter { run in
@@ -64,7 +70,7 @@ public final class SweepRunner {
             let c = run.config
             guard built.insert("\(c.model)|\(c.data)|\(c.stages)|\(c.schedule)|\(c.optimizer.name)").inserted else { continue }
             do {
-                minimumSides["\(c.model)"] = try RunSetup(run, skeleton: true).model.minimumInputSide
+                minimumSides["\(c.model)"] = try RunSetup(run, splits: splitsStore(creates: false), skeleton: true).model.minimumInputSide
             } catch let error as ConfigError {
                 var e = error
                 if experiment.runs.count > 1 { e.message = "run \(run.id): " + e.message }
@@ -91,7 +97,7 @@ public final class SweepRunner {
             let c = run.config
             let side = minimumSides["\(c.model)"] ?? 1
             guard checked.insert("\(c.data)|\(c.model.inChannels)|\(side)").inserted else { continue }
-            let r = try DataCheck.run(c, at: run.locations, minimumSide: side)
+            let r = try DataCheck.run(c, at: run.locations, minimumSide: side, splits: splitsStore(creates: false))
             report.problems += r.problems.filter { !report.problems.contains($0) }
             report.files += r.files
             report.samples += r.samples

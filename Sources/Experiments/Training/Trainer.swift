@@ -111,7 +111,8 @@ public final class Trainer {
     /// Builds the run, writes its config, and restores its checkpoint, or else initialises
     /// the model (pretrained backbone, `init.checkpoint`).
     func open() throws -> Session {
-        let setup = try RunSetup(run)
+        // The run folder sits in the experiment's, which keeps the cross-validation splits.
+        let setup = try RunSetup(run, splits: SplitsStore(runDirectory: directory, creates: true))
         let config = run.config
         let model = setup.model
         try FileManager.default.createDirectory(atPath: directory + "/checkpoints", withIntermediateDirectories: true)

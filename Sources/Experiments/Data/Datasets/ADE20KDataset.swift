@@ -29,13 +29,13 @@ public enum ADE20KDataset {
                    labelMap: Dictionary(uniqueKeysWithValues: (0...classNames.count).map { ($0, $0 == 0 ? Int(ignoreIndex) : $0 - 1) }))
     }
 
-    /// `training` trains and `validation` validates; with `valFraction`, both come from `training`.
-    public static func splits(root: String, ignoreIndex: Int32, channels: Int = 3, valFraction: Double? = nil) throws
+    /// `training` trains and `validation` validates; with `holdOut`, both come from `training`.
+    public static func splits(root: String, ignoreIndex: Int32, channels: Int = 3, holdOut: HoldOut? = nil) throws
         -> (train: ImageMaskDataset, val: ImageMaskDataset) {
         let folder = DataFiles.isDirectory(root + "/ADEChallengeData2016") ? root + "/ADEChallengeData2016" : root
         let rules = rules(ignoreIndex: ignoreIndex)
         return try ImageMaskDataset(entries: entries(folder, split: "training"), channels: channels, rules: rules, root: folder)
-            .split(valFraction: valFraction) {
+            .split(holdOut) {
                 try ImageMaskDataset(entries: entries(folder, split: "validation"), channels: channels, rules: rules, root: folder)
             }
     }

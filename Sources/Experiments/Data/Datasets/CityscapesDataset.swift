@@ -22,12 +22,12 @@ public enum CityscapesDataset {
                    labelMap: Dictionary(uniqueKeysWithValues: (0...255).map { ($0, trainIds[$0] ?? Int(ignoreIndex)) }))
     }
 
-    /// `train` trains and `val` validates; with `valFraction`, both come from `train` by `HoldOutSplit`.
-    public static func splits(root: String, ignoreIndex: Int32, channels: Int = 3, valFraction: Double? = nil) throws
+    /// `train` trains and `val` validates; with `holdOut`, both come from `train`.
+    public static func splits(root: String, ignoreIndex: Int32, channels: Int = 3, holdOut: HoldOut? = nil) throws
         -> (train: ImageMaskDataset, val: ImageMaskDataset) {
         let rules = rules(ignoreIndex: ignoreIndex)
         return try ImageMaskDataset(entries: entries(root, split: "train"), channels: channels, rules: rules, root: root)
-            .split(valFraction: valFraction) {
+            .split(holdOut) {
                 try ImageMaskDataset(entries: entries(root, split: "val"), channels: channels, rules: rules, root: root)
             }
     }

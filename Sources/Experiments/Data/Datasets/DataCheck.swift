@@ -44,10 +44,12 @@ public struct DataCheck {
         var minScale: Double
     }
 
-    /// Checks the training and validation data of `config` for a model needing `minimumSide`.
-    /// Throws a `ConfigError` when the datasets cannot even be listed (a missing folder).
-    public static func run(_ config: ExperimentConfig, at locations: ConfigLocations, minimumSide: Int) throws -> Report {
-        let (train, val) = try RunSetup.datasets(config, at: locations)
+    /// Checks the training and validation data of `config` for a model needing `minimumSide`
+    /// (a cross-validation fold as `splits` has it). Throws a `ConfigError` when the datasets
+    /// cannot even be listed (a missing folder) or the fold cannot be found.
+    public static func run(_ config: ExperimentConfig, at locations: ConfigLocations, minimumSide: Int,
+                           splits: SplitsStore? = nil) throws -> Report {
+        let (train, val) = try RunSetup.datasets(config, at: locations, splits: splits)
         let channels = config.model.inChannels
         // With a crop, small images are padded up to the crop; without one they must fit the network.
         let trainNeeds = Requirements(channels: channels, minimumSide: config.data.crop == nil ? minimumSide : 0,

@@ -98,9 +98,10 @@ public enum DatasetStatistics {
 }
 
 extension DatasetStatistics {
-    /// The training dataset of a config, as a run trains on it (before augmentation); throws the
-    /// config error a run would for a dataset that cannot be read.
+    /// The training dataset of a config, as a run trains on it (before augmentation; a
+    /// cross-validation fold drawn as training would draw it); throws the config error a run
+    /// would for a dataset that cannot be read.
     public static func trainingDataset(_ config: ExperimentConfig, at: ConfigLocations) throws -> any Dataset {
-        try RunSetup.datasets(config, at: at).0
+        try RunSetup.datasets(config, at: at, splits: nil).0
     }
 }

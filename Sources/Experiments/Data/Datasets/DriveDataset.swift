@@ -54,11 +54,11 @@ public enum DriveDataset {
                                  secondObserverNote: "DRIVE distributes 2nd_manual/ for the test images only")
     }
 
-    /// Training (`training/`) and validation (`test/`) sets; with `valFraction`, both are
-    /// drawn from `training/` by `HoldOutSplit` instead and `test/` is left alone.
-    public static func splits(root: String, channels: Int = 3, ignoreIndex: Int32 = 255, valFraction: Double? = nil)
+    /// Training (`training/`) and validation (`test/`) sets; with `holdOut`, both are drawn
+    /// from `training/` instead and `test/` is left alone.
+    public static func splits(root: String, channels: Int = 3, ignoreIndex: Int32 = 255, holdOut: HoldOut? = nil)
         throws -> (train: VesselDataset, val: VesselDataset) {
-        try load(root: root, split: .training, channels: channels, ignoreIndex: ignoreIndex).split(valFraction: valFraction) {
+        try load(root: root, split: .training, channels: channels, ignoreIndex: ignoreIndex).split(holdOut) {
             try load(root: root, split: .test, channels: channels, ignoreIndex: ignoreIndex)
         }
     }

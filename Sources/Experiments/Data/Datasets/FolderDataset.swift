@@ -18,14 +18,14 @@ public struct FolderLayout: Equatable, Sendable {
 /// `cat_mask.gif` with a mask suffix), never by sorted position, so one missing file cannot
 /// shift every pair after it.
 ///
-/// Validation images come from `ROOT/val/images` + `ROOT/val/masks` when those exist, else
-/// from `data.val_fraction` of `images/` (the fixed-seed `HoldOutSplit`, the same for every
-/// run seed). A `val_fraction` that is given always wins over `val/`, as for the other
-/// datasets. Masks store class ids: palette indices or gray values (see `LabelRules`).
+/// Validation images come from `ROOT/val/images` + `ROOT/val/masks`, or are held out of
+/// `images/` by `data.val_fraction` (the fixed-seed `HoldOutSplit`, the same for every run
+/// seed) or `data.folds` (a cross-validation fold). A hold-out that is given always wins over
+/// `val/`, as for the other datasets. Masks store class ids: palette indices or gray values (see `LabelRules`).
 public enum FolderDataset {
     /// Training and validation datasets of the folder at `root`.
     public static func splits(root: String, layout: FolderLayout = FolderLayout(), rules: LabelRules, channels: Int,
-                              valFraction: Double?) throws -> (train: ImageMaskDataset, val: ImageMaskDataset) {
+                              holdOut: HoldOut?) throws -> (train: ImageMaskDataset, val: ImageMaskDataset) {
         let images = root + "/" + layout.images, masks = root + "/" + layout.masks
         let missing = [images, masks].filter { !DataFiles.isDirectory($0) }
         guard missing.isEmpty else {
@@ -47,18 +47,15 @@ public enum FolderDataset {
         }
         let all = try ImageMaskDataset(entries: pairs(images: images, masks: masks, maskSuffix: layout.maskSuffix),
                                        channels: channels, rules: rules, root: root)
-        if let valFraction {
-            let (train, val) = try HoldOutSplit.indices(count: all.count, fraction: valFraction)
-            return (all.subset(train), all.subset(val))
+        return try all.split(holdOut) {
+            let valImages = root + "/val/" + layout.images, valMasks = root + "/val/" + layout.masks
+            guard DataFiles.isDirectory(valImages) && DataFiles.isDirectory(valMasks) else {
+                throw DataPipelineError("\(root): no val/\(layout.images) + val/\(layout.masks) folders for validation; add "
+                                        + "them, or set data.val_fraction (e.g. 0.2) to hold out part of \(layout.images)/")
+            }
+            return try ImageMaskDataset(entries: pairs(images: valImages, masks: valMasks, maskSuffix: layout.maskSuffix),
+                                        channels: channels, rules: rules, root: root + "/val")
         }
-        let valImages = root + "/val/" + layout.images, valMasks = root + "/val/" + layout.masks
-        guard DataFiles.isDirectory(valImages) && DataFiles.isDirectory(valMasks) else {
-            throw DataPipelineError("\(root): no val/\(layout.images) + val/\(layout.masks) folders for validation; add "
-                                    + "them, or set data.val_fraction (e.g. 0.2) to hold out part of \(layout.images)/")
-        }
-        let val = try ImageMaskDataset(entries: pairs(images: valImages, masks: valMasks, maskSuffix: layout.maskSuffix),
-                                       channels: channels, rules: rules, root: root + "/val")
-        return (all, val)
     }
 
     /// The image/mask pairs of two folders, matched by stem (a mask's stem less `maskSuffix`)

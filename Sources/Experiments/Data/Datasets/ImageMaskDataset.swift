@@ -7,7 +7,7 @@ import Nets
 /// A mask stores one value per pixel (palette indices, or gray values) that `rules` turn into
 /// class ids, so a value that is no class id fails when its sample is read, with the file's
 /// name; `validateLabels` checks masks ahead of training.
-public struct ImageMaskDataset: FileDataset {
+public struct ImageMaskDataset: FileDataset, SplittableDataset {
     /// One sample's files; `name` is the image's stem, used for prediction files and messages.
     public struct Entry: Sendable, Equatable {
         public let name: String
@@ -58,14 +58,7 @@ public struct ImageMaskDataset: FileDataset {
                           name: entry.name, file: entry.image)
     }
 
-    /// This dataset as training and `validation()` as validation; with `valFraction`, both are
-    /// drawn from this one by `HoldOutSplit` and `validation` is not called.
-    func split(valFraction: Double?, validation: () throws -> ImageMaskDataset) throws
-        -> (train: ImageMaskDataset, val: ImageMaskDataset) {
-        guard let valFraction else { return (self, try validation()) }
-        let (train, val) = try HoldOutSplit.indices(count: count, fraction: valFraction)
-        return (subset(train), subset(val))
-    }
+    public var sampleNames: [String] { entries.map(\.name) }
 
     /// The entries `indices`, same settings.
     public func subset(_ indices: [Int]) -> ImageMaskDataset {

@@ -33,10 +33,10 @@ public enum VOCDataset {
                                 + "ImageSets/Segmentation/ in it, in VOC\(year)/ or in VOCdevkit/VOC\(year)/" + hint)
     }
 
-    /// Training (`train.txt`) and validation (`val.txt`) sets; with `valFraction`, both are
-    /// drawn from `train.txt` by `HoldOutSplit` and `val.txt` is not read.
+    /// Training (`train.txt`) and validation (`val.txt`) sets; with `holdOut`, both are drawn
+    /// from `train.txt` and `val.txt` is not read.
     public static func splits(root: String, year: Int = 2012, rules: LabelRules, channels: Int = 3,
-                              valFraction: Double? = nil) throws -> (train: ImageMaskDataset, val: ImageMaskDataset) {
+                              holdOut: HoldOut? = nil) throws -> (train: ImageMaskDataset, val: ImageMaskDataset) {
         let folder = try yearFolder(root, year: year)
         var rules = rules
         if rules.hint == nil && rules.numClasses < numClasses {
@@ -44,7 +44,7 @@ public enum VOCDataset {
                                palette: rules.palette, hint: "Pascal VOC has \(numClasses) classes (data.num_classes: \(numClasses))")
         }
         return try ImageMaskDataset(entries: entries(folder, list: "train"), channels: channels, rules: rules, root: folder)
-            .split(valFraction: valFraction) {
+            .split(holdOut) {
                 try ImageMaskDataset(entries: entries(folder, list: "val"), channels: channels, rules: rules, root: folder)
             }
     }

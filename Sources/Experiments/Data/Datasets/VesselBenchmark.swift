@@ -4,17 +4,17 @@ public enum VesselBenchmark: String, Sendable, CaseIterable {
     case drive, hrf, chaseDB1 = "chase_db1", stare
 
     /// Training and validation sets: the benchmark's training and test images; with
-    /// `valFraction`, both drawn from its training images by `HoldOutSplit`.
-    public func splits(root: String, channels: Int = 3, ignoreIndex: Int32 = 255, valFraction: Double? = nil) throws
+    /// `holdOut`, both drawn from its training images.
+    public func splits(root: String, channels: Int = 3, ignoreIndex: Int32 = 255, holdOut: HoldOut? = nil) throws
         -> (train: VesselDataset, val: VesselDataset) {
         if self == .drive {  // test/ is not needed when validation comes from training/
-            return try DriveDataset.splits(root: root, channels: channels, ignoreIndex: ignoreIndex, valFraction: valFraction)
+            return try DriveDataset.splits(root: root, channels: channels, ignoreIndex: ignoreIndex, holdOut: holdOut)
         }
         let (train, test) = try sets(root: root, channels: channels, ignoreIndex: ignoreIndex)
-        return try train.split(valFraction: valFraction) { test }
+        return try train.split(holdOut) { test }
     }
 
-    /// The benchmark's test images, whatever `data.val_fraction` holds out for validation.
+    /// The benchmark's test images, whatever `data.val_fraction` or `data.folds` hold out for validation.
     public func test(root: String, channels: Int = 3, ignoreIndex: Int32 = 255) throws -> VesselDataset {
         try sets(root: root, channels: channels, ignoreIndex: ignoreIndex).test
     }

@@ -12,7 +12,7 @@ import Foundation
 /// vessel when the annotation's gray value is at least 128 and inside the field of view when
 /// the mask's is, which gives the same labels on them and no nonsense class ids on a re-saved,
 /// blurred copy.
-public struct VesselDataset: FieldOfViewDataset, FileDataset {
+public struct VesselDataset: FieldOfViewDataset, FileDataset, SplittableDataset {
     /// One image's files; `name` is the image's stem (`21_training`, `Image_01L`).
     public struct Entry: Sendable, Equatable {
         public let name: String
@@ -62,13 +62,7 @@ public struct VesselDataset: FieldOfViewDataset, FileDataset {
 
     public var count: Int { entries.count }
 
-    /// This dataset and `test()`; with `valFraction`, training and validation are both drawn
-    /// from this one by `HoldOutSplit` instead and `test` is not called.
-    func split(valFraction: Double?, test: () throws -> VesselDataset) throws -> (train: VesselDataset, val: VesselDataset) {
-        guard let valFraction else { return (self, try test()) }
-        let (train, val) = try HoldOutSplit.indices(count: count, fraction: valFraction)
-        return (subset(train), subset(val))
-    }
+    public var sampleNames: [String] { entries.map(\.name) }
 
     /// The same images with the second observer's annotations as their labels, for scoring
     /// against them; throws one error listing every image without one.
