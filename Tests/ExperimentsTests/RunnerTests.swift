@@ -127,6 +127,27 @@ final class RunnerTests: XCTestCase {
         for (key, t) in wa { XCTAssertEqual(t.array, wb[key]?.array, key) }
     }
 
+    /// progress.png appears with the first evaluation and a resumed run redraws it from all its
+    /// records: the file ends up byte for byte the chart of what metrics.jsonl holds.
+    func testProgressChartIsDrawnAfterEachEvaluationAndAfterAResume() throws {
+        let yaml = tinyExperiment(epochs: 3)
+        let reporter = ProgressReporter(live: false, write: { _ in })
+        reporter.afterStep = { iteration in if iteration == 3 { Interrupt.request() } }  // epoch 1, batch 1 of 2
+        let first = try runner(yaml, reporter: reporter)
+        XCTAssertTrue(try first.run().interrupted)
+        let dir = first.directory(of: first.experiment.runs[0]), path = dir + "/" + ProgressChart.fileName
+        let early = try ImageCodec.read(path)
+        XCTAssertEqual([early.width, early.height], [720, 750])
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        Interrupt.reset()
+        _ = try runner(yaml).run()
+        let after = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertNotEqual(before, after)
+        let records = try MetricsLog.read(dir + "/metrics.jsonl")
+        XCTAssertEqual(records.map(\.epoch), [0, 1, 2])
+        XCTAssertEqual(Array(after), try ProgressChart.figure(records, metric: .dice).png())
+    }
+
     /// A full disk while saving (the atomic writer's failure injection: ENOSPC on the second
     /// checkpoint) stops the run and the sweep with the OS's reason, keeps the previous
     /// checkpoint readable, and the same command later resumes to the uninterrupted result.
