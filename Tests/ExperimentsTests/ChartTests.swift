@@ -23,16 +23,19 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(AxisScale.niceStep(.nan), 1)
     }
 
-    func testLinearAxisWidensToTheTicksAroundTheData() {
+    func testLinearAxisTicksInsideTheData() {
         let unit = AxisScale.linear(0, 1, target: 5)
         XCTAssertEqual(unit.ticks, [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1])
         XCTAssertEqual(unit.ticks.map(unit.label), ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"])
         let wide = AxisScale.linear(0, 97, target: 5)
-        XCTAssertEqual([wide.lo, wide.hi, wide.step], [0, 100, 20])
-        XCTAssertEqual(wide.ticks, [0, 20, 40, 60, 80, 100])
+        XCTAssertEqual([wide.lo, wide.hi, wide.step], [0, 97, 20])
+        XCTAssertEqual(wide.ticks, [0, 20, 40, 60, 80])
         let signed = AxisScale.linear(-3, 7, target: 5)
-        XCTAssertEqual([signed.lo, signed.hi], [-4, 8])
-        XCTAssertEqual(signed.ticks.map(signed.label), ["-4", "-2", "0", "2", "4", "6", "8"])
+        XCTAssertEqual(signed.ticks.map(signed.label), ["-2", "0", "2", "4", "6"])
+        // Ends that are multiples of the step are ticks, though 0.7 / 0.1 is 6.999999999999999.
+        XCTAssertEqual(AxisScale.linear(0.3, 0.7, target: 4).ticks.map { ($0 * 10).rounded() }, [3, 4, 5, 6, 7])
+        // A range between the target's ticks takes smaller steps until three show.
+        XCTAssertEqual(AxisScale.linear(0.3, 0.95, target: 3).ticks.map { ($0 * 10).rounded() }, [4, 6, 8])
         // Epochs: no half ticks however few there are.
         XCTAssertEqual(AxisScale.linear(0, 3, target: 8, minStep: 1).ticks, [0, 1, 2, 3])
         // A learning rate's ticks print in exponent form.
@@ -53,9 +56,11 @@ final class ChartTests: XCTestCase {
     }
 
     func testLogAxisTicksAtDecadesAndTheirTwoAndFiveTimes() {
-        let few = AxisScale.logarithmic(2, 30)
-        XCTAssertEqual(few.ticks, [1, 2, 5, 10, 20, 50, 100])
-        let many = AxisScale.logarithmic(0.003, 0.2)
+        XCTAssertEqual(AxisScale.logarithmic(0.003, 0.2).ticks, [0.01, 0.1])
+        XCTAssertEqual(AxisScale.logarithmic(2, 30).ticks, [2, 5, 10, 20], "one power of ten: 2x and 5x too")
+        XCTAssertEqual(AxisScale.logarithmic(0.22, 0.48).ticks.map { ($0 * 10).rounded() }, [3, 4],
+                       "within a decade: linear steps")
+        let many = AxisScale.logarithmic(0.001, 1)
         XCTAssertEqual(many.ticks.map(many.label), ["0.001", "0.01", "0.1", "1"])
         var axis = many
         axis.pixelLo = 100
@@ -108,25 +113,26 @@ final class ChartTests: XCTestCase {
         let panel = ChartPanel(title: "t", xLabel: "x", yLabel: "y", series: [
             ChartSeries("line", points: (0...10).map { ChartPoint(Double($0), 2) },
                         band: (0...10).map { ChartBandPoint(x: Double($0), lo: 1.5, hi: 2.5) }),
+            // Two dots in the corners stretch y to 1...3.
+            ChartSeries("ends", points: [ChartPoint(0, 1), ChartPoint(5, .nan), ChartPoint(10, 3)]),
         ])
-        // Closed form: y spans the band, 1.5...2.5, widened to ticks 0.2 apart (5 wanted in 228
-        // pixels), so 1.4...2.6 over rows 250 (256 - 6) to 34 (28 + 6); 18 rows per 0.1.
+        // Closed form: y 1...3 over rows 250 (256 - 6) to 34 (28 + 6), 108 rows per unit, so
+        // y = 2 at row 142 and the band from row 196 (1.5) to 88 (2.5).
         let drawing = try layout(panel)
-        XCTAssertEqual(drawing.y.lo, 1.4, accuracy: 1e-12)
-        XCTAssertEqual(drawing.y.hi, 2.6, accuracy: 1e-12)
+        XCTAssertEqual([drawing.y.lo, drawing.y.hi], [1, 3])
         XCTAssertEqual(drawing.y.pixel(2)!, 142, accuracy: 1e-9)
         let image = try render(panel)
         // The 2-pixel line centred on y = 142 covers rows 141 and 142 whole, at any column away
-        // from the x grid line (x = 5 at column 229) and the legend (top right).
-        for x in [100, 150, 300] {
+        // from the x grid line (x = 5 at column 229) and the legend (top left: no points there).
+        for x in [170, 200, 300] {
             assertColor(image, x, 141, Self.blue)
             assertColor(image, x, 142, Self.blue)
-            // Inside the band (rows 52...232), off the grid rows (250, 214, ..., 34)...
-            assertColor(image, x, 100, Self.blueBand)
-            assertColor(image, x, 225, Self.blueBand)
+            // Inside the band, off the grid rows (every 0.5: 250, 196, 142, 88, 34)...
+            assertColor(image, x, 120, Self.blueBand)
+            assertColor(image, x, 170, Self.blueBand)
             // ...and outside it.
-            assertColor(image, x, 240, Self.white)
-            assertColor(image, x, 45, Self.white)
+            assertColor(image, x, 60, Self.white)
+            assertColor(image, x, 220, Self.white)
         }
     }
 
@@ -283,6 +289,7 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(panels[1].series.map(\.label), ["Dice", "mean IoU"])
         XCTAssertEqual(panels[1].series[0].points, [ChartPoint(0, 0.3), ChartPoint(2, 0.7), ChartPoint(3, 0.6)])
         XCTAssertEqual(panels[1].markers, [ChartMarker(x: 2, label: "best: epoch 2, dice 0.700")])
+        XCTAssertEqual(panels.map(\.xRange), [0...3, 0...3, 0...3], "one epoch axis for the three panels")
         // A selection metric other than Dice and mean IoU gets its own line.
         let accuracy = ProgressChart.panels(records, metric: .accuracy)[1]
         XCTAssertEqual(accuracy.series.map(\.label), ["Dice", "mean IoU", "accuracy"])

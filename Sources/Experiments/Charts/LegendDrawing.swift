@@ -1,10 +1,16 @@
 /// A panel's legend: one row per series that has something drawable (a sample of its line,
-/// over a swatch of its band, and its label), in a box in the frame's corner that covers the
-/// fewest of the panel's points, as matplotlib's `loc="best"` does.
+/// over a swatch of its band, and its label), then one per marker (a dashed gray sample and the
+/// marker's label), in a box in the frame corner that covers the fewest of the panel's points,
+/// as matplotlib's `loc="best"` does.
 struct LegendDrawing {
     let panel: PanelDrawing
     /// Indices of the series listed, in panel order.
     let entries: [Int]
+
+    /// What one row shows.
+    enum Row {
+        case series(Int), marker(ChartMarker), more(Int)
+    }
 
     static let padding = 6.0, rowHeight = 16.0, sampleWidth = 22.0, gap = 6.0
     /// The labels' widest share of the frame; longer labels are cut with an ellipsis.
@@ -17,16 +23,27 @@ struct LegendDrawing {
         }
     }
 
+    /// The rows, cut to the frame's height with a last "+ N more" row when they do not fit.
+    var rows: [Row] {
+        let all = entries.map(Row.series) + panel.panel.markers.filter { panel.x.pixel($0.x) != nil }.map(Row.marker)
+        let f = panel.frame
+        let fitting = max(1, Int((f.height - 2 * PanelDrawing.inset - 2 * Self.padding) / Self.rowHeight))
+        return all.count <= fitting ? all : Array(all.prefix(fitting - 1)) + [.more(all.count - fitting + 1)]
+    }
+
     func draw() {
-        guard !entries.isEmpty else { return }
+        let rows = self.rows
+        guard !rows.isEmpty else { return }
         let c = panel.canvas, f = panel.frame, font = PanelDrawing.legendFont
         let maxText = f.width * Self.maxWidthShare - Self.sampleWidth - Self.gap - 2 * Self.padding
-        // Rows that do not fit the frame's height give way to a "+ N more" line.
-        let fitting = max(1, Int((f.height - 2 * PanelDrawing.inset - 2 * Self.padding) / Self.rowHeight))
-        var rows = entries.prefix(entries.count <= fitting ? entries.count : fitting - 1)
-            .map { (index: Optional($0), text: fit(panel.panel.series[$0].label, width: maxText)) }
-        if rows.count < entries.count { rows.append((nil, "+ \(entries.count - rows.count) more")) }
-        let textWidth = rows.map { c.width($0.text, size: font) }.max() ?? 0
+        let texts = rows.map { row -> String in
+            switch row {
+            case .series(let i): return fit(panel.panel.series[i].label, width: maxText)
+            case .marker(let m): return fit(m.label, width: maxText)
+            case .more(let n): return "+ \(n) more"
+            }
+        }
+        let textWidth = texts.map { c.width($0, size: font) }.max() ?? 0
         let box = PanelDrawing.Rect(x: 0, y: 0, width: 2 * Self.padding + Self.sampleWidth + Self.gap + textWidth,
                                     height: 2 * Self.padding + Double(rows.count) * Self.rowHeight)
         let placed = corner(for: box)
@@ -38,10 +55,17 @@ struct LegendDrawing {
         c.gray(0.8)
         c.lineWidth(1)
         c.stroke()
-        for (row, entry) in rows.enumerated() {
-            let cy = placed.y + Self.padding + (Double(row) + 0.5) * Self.rowHeight
+        for (k, row) in rows.enumerated() {
+            let cy = placed.y + Self.padding + (Double(k) + 0.5) * Self.rowHeight
             let sx = placed.x + Self.padding
-            if let i = entry.index {
+            func sample() {
+                c.move(sx, cy)
+                c.line(sx + Self.sampleWidth, cy)
+                c.stroke()
+                c.dash()
+            }
+            switch row {
+            case .series(let i):
                 let s = panel.panel.series[i], color = panel.color(i)
                 if !s.band.isEmpty {
                     c.color(color, alpha: PanelDrawing.bandAlpha)
@@ -51,13 +75,15 @@ struct LegendDrawing {
                 c.color(color)
                 c.lineWidth(PanelDrawing.lineWidth)
                 s.style == .dashed ? c.dash(5, 3) : c.dash()
-                c.move(sx, cy)
-                c.line(sx + Self.sampleWidth, cy)
-                c.stroke()
-                c.dash()
+                sample()
+            case .marker:
+                PanelDrawing.markerStyle(c)
+                sample()
+            case .more:
+                break
             }
             c.gray(0.15)
-            c.text(entry.text, x: sx + Self.sampleWidth + Self.gap, y: cy, size: font)
+            c.text(texts[k], x: sx + Self.sampleWidth + Self.gap, y: cy, size: font)
         }
         c.restore()
     }
@@ -71,8 +97,9 @@ struct LegendDrawing {
         return String(cut) + "…"
     }
 
-    /// `box` moved to the frame corner that hides the fewest points and segment midpoints;
-    /// on a tie the first of upper right, upper left, lower right, lower left.
+    /// `box` moved to the frame corner that hides the least of the lines and bands, then
+    /// the least of the markers' lines (the legend names them, and a guide line matters less
+    /// than data); on a tie the first of upper right, upper left, lower right, lower left.
     private func corner(for box: PanelDrawing.Rect) -> PanelDrawing.Rect {
         let f = panel.frame, inset = PanelDrawing.inset
         let left = f.x + inset, right = f.maxX - inset - box.width
@@ -80,20 +107,29 @@ struct LegendDrawing {
         let candidates = [(right, top), (left, top), (right, bottom), (left, bottom)].map {
             PanelDrawing.Rect(x: $0.0, y: $0.1, width: box.width, height: box.height)
         }
-        var samples: [(Double, Double)] = []
+        var data: [(Double, Double)] = [], guides: [(Double, Double)] = []
         for s in panel.panel.series {
             for run in panel.runs(s) {
-                samples += run.map { ($0.x, $0.y) }
-                samples += zip(run, run.dropFirst()).map { (($0.x + $1.x) / 2, ($0.y + $1.y) / 2) }
+                data += run.map { ($0.x, $0.y) }
+                // Every 4 pixels along each segment, so a long segment counts for what it covers.
+                for (a, b) in zip(run, run.dropFirst()) {
+                    let n = Int(min(max(abs(b.x - a.x), abs(b.y - a.y)) / 4, 1000))
+                    for k in stride(from: 1, to: n, by: 1) {
+                        let t = Double(k) / Double(n)
+                        data.append((a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t))
+                    }
+                }
             }
-            for run in panel.bandRuns(s) { samples += run.flatMap { [($0.x, $0.hi), ($0.x, $0.lo)] } }
+            for run in panel.bandRuns(s) { data += run.flatMap { [($0.x, $0.hi), ($0.x, $0.lo)] } }
         }
         for m in panel.panel.markers {
             guard let px = panel.x.pixel(m.x) else { continue }
-            samples += stride(from: f.y, through: f.maxY, by: 10).map { (px, $0) }
+            guides += stride(from: f.y, through: f.maxY, by: 10).map { (px, $0) }
         }
-        let counts = candidates.map { r in samples.filter { r.contains($0.0, $0.1) }.count }
-        let best = counts.indices.min { counts[$0] < counts[$1] } ?? 0
+        let costs = candidates.map { r in
+            (data.filter { r.contains($0.0, $0.1) }.count, guides.filter { r.contains($0.0, $0.1) }.count)
+        }
+        let best = costs.indices.min { costs[$0] < costs[$1] } ?? 0
         return candidates[best]
     }
 }

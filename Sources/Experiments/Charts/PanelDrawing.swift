@@ -47,6 +47,7 @@ struct PanelDrawing {
         }
         // Markers widen x only when there is data to place them against.
         if !xs.isEmpty { xs += panel.markers.map(\.x).filter(\.isFinite) }
+        if let range = panel.xRange { xs = [range.lowerBound, range.upperBound] }
         let targetX = max(2, Int(frame.width / 90)), targetY = max(2, Int(frame.height / 45))
         // Whole-number x values are counts (epochs): no ticks between them.
         let whole = xs.allSatisfy { $0 == $0.rounded() }
@@ -194,20 +195,22 @@ struct PanelDrawing {
         canvas.dash()
     }
 
+    /// Markers are gray dashed lines; their labels are in the legend, where they cannot cover data.
     private func drawMarkers() {
         for marker in panel.markers {
             guard let px = x.pixel(marker.x) else { continue }
-            canvas.gray(0.4)
-            canvas.lineWidth(1)
-            canvas.dash(3, 3)
+            Self.markerStyle(canvas)
             canvas.move(crisp(px), frame.y)
             canvas.line(crisp(px), frame.maxY)
             canvas.stroke()
             canvas.dash()
-            // The label reads away from the nearer side, so it stays inside the frame.
-            let right = px > frame.x + frame.width / 2
-            canvas.text(marker.label, x: right ? px - 4 : px + 4, y: frame.maxY - 12, size: Self.legendFont,
-                        align: right ? .right : .left)
         }
+    }
+
+    /// The pen of a marker line, here and in the legend.
+    static func markerStyle(_ canvas: ChartCanvas) {
+        canvas.gray(0.4)
+        canvas.lineWidth(1)
+        canvas.dash(3, 3)
     }
 }

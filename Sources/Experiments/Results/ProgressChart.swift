@@ -11,7 +11,12 @@ public enum ProgressChart {
     /// `metric` is the run's `eval.metric`: plotted beside Dice and mean IoU when it is neither,
     /// and the one that picks the marked best epoch.
     public static func panels(_ records: [EpochRecord], metric: EvalMetric) -> [ChartPanel] {
-        [lossPanel(records), validationPanel(records, metric: metric), learningRatePanel(records)]
+        var panels = [lossPanel(records), validationPanel(records, metric: metric), learningRatePanel(records)]
+        // One epoch axis for all three, though validation may start later (`eval.every`).
+        if let first = records.first?.epoch, let last = records.last?.epoch, first < last {
+            for i in panels.indices { panels[i].xRange = Double(first)...Double(last) }
+        }
+        return panels
     }
 
     /// `panels` stacked in one column, the size of nnU-Net's chart give or take.
