@@ -53,6 +53,9 @@ final class ChartTests: XCTestCase {
         }
         let empty = AxisScale.linear(.nan, .nan)
         XCTAssertEqual([empty.lo, empty.hi], [0, 1])
+        // Ranges no step can walk give their ends as ticks instead of hanging.
+        XCTAssertEqual(AxisScale.linear(-1e308, 1e308).ticks, [-1e308, 1e308])
+        XCTAssertLessThanOrEqual(AxisScale.linear(1e20, 1e20 + 16384).ticks.count, 101)
     }
 
     func testLogAxisTicksAtDecadesAndTheirTwoAndFiveTimes() {

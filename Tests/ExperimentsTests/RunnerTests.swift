@@ -148,6 +148,20 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(Array(after), try ProgressChart.figure(records, metric: .dice).png())
     }
 
+    /// The chart is for watching a run: a progress.png that cannot be written (a full disk
+    /// here) is logged, and the run trains on and ends done.
+    func testUnwritableProgressChartIsLoggedAndTheRunGoesOn() throws {
+        AtomicFile.failure = AtomicFile.Failure(suffix: "/" + ProgressChart.fileName, step: .write, after: 0)
+        defer { AtomicFile.failure = nil }
+        let sweep = try runner(tinyExperiment(epochs: 2))
+        XCTAssertEqual(try sweep.run().failed, 0)
+        let dir = sweep.directory(of: sweep.experiment.runs[0])
+        XCTAssertEqual(RunStatusFile.read(dir)?.status, .done)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + ProgressChart.fileName))
+        let log = try String(contentsOfFile: dir + "/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("progress.png not written: \(dir)/progress.png: cannot write: No space left on device"), log)
+    }
+
     /// A full disk while saving (the atomic writer's failure injection: ENOSPC on the second
     /// checkpoint) stops the run and the sweep with the OS's reason, keeps the previous
     /// checkpoint readable, and the same command later resumes to the uninterrupted result.

@@ -35,7 +35,7 @@ struct AxisScale: Equatable {
         // take the next smaller nice steps until three ticks show.
         while ticks.count < 3 {
             let smaller = niceStep(step / 2.5)
-            guard smaller < step, smaller >= minStep else { break }
+            guard smaller < step, smaller >= minStep, smaller > (hi - lo) / 100 else { break }
             step = smaller
             ticks = multiples(of: step, in: lo, hi)
         }
@@ -64,10 +64,11 @@ struct AxisScale: Equatable {
     }
 
     /// The multiples of `step` in `lo...hi`, computed as multiples rather than repeated sums so
-    /// 0.1 * 3 prints as 0.3; +0 turns -0 into 0. Never empty: `[lo, hi]` when no multiple fits.
+    /// 0.1 * 3 prints as 0.3; +0 turns -0 into 0. `[lo, hi]` when no multiple fits, or when
+    /// the range is beyond what doubles can step through (±1e308).
     private static func multiples(of step: Double, in lo: Double, _ hi: Double) -> [Double] {
         let first = (lo / step - 1e-9).rounded(.up), last = (hi / step + 1e-9).rounded(.down)
-        guard first <= last else { return [lo, hi] }
+        guard first <= last, last - first <= 100 else { return [lo, hi] }
         return stride(from: first, through: last, by: 1).map { $0 * step + 0 }
     }
 
@@ -89,9 +90,6 @@ struct AxisScale: Equatable {
                     : (value - lo) / (hi - lo)
         return pixelLo + t * (pixelHi - pixelLo)
     }
-
-    /// Whether `value` can be placed on this axis.
-    func shows(_ value: Double) -> Bool { value.isFinite && (!log || value > 0) }
 
     /// A tick's label: the step's decimals (0.0, 0.2, 0.4), and "%g" for tiny or huge values
     /// (a learning rate's 2e-05) and powers of ten.

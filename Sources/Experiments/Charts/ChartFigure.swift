@@ -1,7 +1,8 @@
 import Nets
 
 /// Panels in a grid, drawn by Cairo to a PNG or to an SVG for inlining in an HTML page. The
-/// same drawing code makes both, and the same figure always gives the same bytes.
+/// same drawing code makes both, and the same figure gives the same bytes (with the same Cairo
+/// and fonts: text is drawn from the installed DejaVu Sans).
 public struct ChartFigure: Equatable, Sendable {
     /// Row by row, `columns` to a row.
     public var panels: [ChartPanel]
