@@ -24,8 +24,9 @@ let package = Package(
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", providers: [.apt(["libcairo2-dev"])]),
         .target(name: "Nets", dependencies: ["CDNNL"]),
-        .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTurboJPEG", "CTIFF", "CGIF", "CZlib"]),
+        .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTurboJPEG", "CTIFF", "CGIF", "CZlib", "CCairo"]),
         .executableTarget(
             name: "runexp",
             dependencies: ["Nets", "Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

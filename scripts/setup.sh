@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages runexp builds against, when any is missing.
-# Debian/Ubuntu (apt-get); run as root or with sudo available.
+# Debian/Ubuntu (apt-get); run as root or with sudo available. fonts-dejavu-core gives the
+# charts (progress.png, the report's SVGs) the font they ask for on a bare machine.
 set -euo pipefail
-packages=(libdnnl-dev libyaml-dev libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libtiff-dev libgif-dev zlib1g-dev)
+packages=(libdnnl-dev libyaml-dev libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libtiff-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

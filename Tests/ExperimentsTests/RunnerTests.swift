@@ -129,6 +129,41 @@ final class RunnerTests: XCTestCase {
         for (key, t) in wa { XCTAssertEqual(t.array, wb[key]?.array, key) }
     }
 
+    /// progress.png appears with the first evaluation and a resumed run redraws it from all its
+    /// records: the file ends up byte for byte the chart of what metrics.jsonl holds.
+    func testProgressChartIsDrawnAfterEachEvaluationAndAfterAResume() throws {
+        let yaml = tinyExperiment(epochs: 3)
+        let reporter = ProgressReporter(live: false, write: { _ in })
+        reporter.afterStep = { iteration in if iteration == 3 { Interrupt.request() } }  // epoch 1, batch 1 of 2
+        let first = try runner(yaml, reporter: reporter)
+        XCTAssertTrue(try first.run().interrupted)
+        let dir = first.directory(of: first.experiment.runs[0]), path = dir + "/" + ProgressChart.fileName
+        let early = try ImageCodec.read(path)
+        XCTAssertEqual([early.width, early.height], [720, 750])
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        Interrupt.reset()
+        _ = try runner(yaml).run()
+        let after = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertNotEqual(before, after)
+        let records = try MetricsLog.read(dir + "/metrics.jsonl")
+        XCTAssertEqual(records.map(\.epoch), [0, 1, 2])
+        XCTAssertEqual(Array(after), try ProgressChart.figure(records, metric: .dice).png())
+    }
+
+    /// The chart is for watching a run: a progress.png that cannot be written (a full disk
+    /// here) is logged, and the run trains on and ends done.
+    func testUnwritableProgressChartIsLoggedAndTheRunGoesOn() throws {
+        AtomicFile.failure = AtomicFile.Failure(suffix: "/" + ProgressChart.fileName, step: .write, after: 0)
+        defer { AtomicFile.failure = nil }
+        let sweep = try runner(tinyExperiment(epochs: 2))
+        XCTAssertEqual(try sweep.run().failed, 0)
+        let dir = sweep.directory(of: sweep.experiment.runs[0])
+        XCTAssertEqual(RunStatusFile.read(dir)?.status, .done)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + ProgressChart.fileName))
+        let log = try String(contentsOfFile: dir + "/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("progress.png not written: \(dir)/progress.png: cannot write: No space left on device"), log)
+    }
+
     /// A full disk while saving (the atomic writer's failure injection: ENOSPC on the second
     /// checkpoint) stops the run and the sweep with the OS's reason, keeps the previous
     /// checkpoint readable, and the same command later resumes to the uninterrupted result.

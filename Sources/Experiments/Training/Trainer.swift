@@ -83,13 +83,13 @@ public final class Trainer {
                 // Decided from the records alone, so a resumed run stops where an uninterrupted one did.
                 if let note = earlyStopNote(session.records) {
                     session.log.write(note)
-                    try finish(session.records, status: .done, note: note, elapsed: session.elapsed)
+                    try finish(session, status: .done, note: note)
                     return RunOutcome(status: .done, note: note, records: session.records,
                                       wallSeconds: session.elapsed, interrupted: false)
                 }
                 switch try trainOneEpoch(epoch, loader: setup.trainLoaders[stageIndex], session) {
                 case .diverged(let note):
-                    try finish(session.records, status: .failed, note: note, elapsed: session.elapsed)
+                    try finish(session, status: .failed, note: note)
                     return RunOutcome(status: .failed, note: note, records: session.records, wallSeconds: session.elapsed,
                                       interrupted: false)
                 case .interrupted:
@@ -103,7 +103,7 @@ public final class Trainer {
                 }
             }
         }
-        try finish(session.records, status: .done, note: "", elapsed: session.elapsed)
+        try finish(session, status: .done, note: "")
         session.log.write("done in \(NumberFormat.duration(session.elapsed))")
         return RunOutcome(status: .done, note: "", records: session.records, wallSeconds: session.elapsed, interrupted: false)
     }
@@ -223,6 +223,7 @@ public final class Trainer {
                                          inference: run.config.eval.inference)
             }
             try ResultFile.write(session.records, to: resultPath)
+            writeProgressChart(session)
         }
         session.progress = TrainingProgress(epoch: epoch + 1, iteration: p.iteration, configHash: p.configHash)
         session.progress.termSums = Array(repeating: 0, count: setup.lossNames.count)
@@ -257,13 +258,24 @@ public final class Trainer {
         return stop.stopNote(scores, metric: eval.metric.rawValue)
     }
 
-    /// Writes the final result.txt summary and the run's status.
-    func finish(_ records: [EpochRecord], status: RunStatus, note: String, elapsed: Double) throws {
-        let metric = run.config.eval.metric
-        let summary = ResultFile.Summary(records: records, metric: metric.rawValue, score: metric.score,
+    /// Writes the final result.txt summary, progress.png and the run's status.
+    func finish(_ session: Session, status: RunStatus, note: String) throws {
+        let metric = run.config.eval.metric, elapsed = session.elapsed
+        let summary = ResultFile.Summary(records: session.records, metric: metric.rawValue, score: metric.score,
                                          wallSeconds: elapsed, stopped: note.isEmpty ? nil : note)
-        try ResultFile.write(records, summary: summary, to: resultPath)
+        try ResultFile.write(session.records, summary: summary, to: resultPath)
+        writeProgressChart(session)
         try writeStatus(status, note: note, elapsed: elapsed)
+    }
+
+    /// Redraws progress.png from the records so far. The chart is for people watching the run:
+    /// one that cannot be drawn or written is logged and the run goes on.
+    func writeProgressChart(_ session: Session) {
+        do {
+            try ProgressChart.write(session.records, metric: run.config.eval.metric, toRunDirectory: directory)
+        } catch {
+            session.log.write("\(ProgressChart.fileName) not written: \(error)")
+        }
     }
 
     func writeStatus(_ status: RunStatus, note: String, elapsed: Double) throws {
