@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Nets
 
 /// `runexp report RESULTS/EXPERIMENT`: the ablation table of an experiment's runs.
 struct Report: ParsableCommand {
@@ -11,7 +12,9 @@ struct Report: ParsableCommand {
             key down the rows, another across the columns, each cell the metric at every run's best
             epoch averaged over the done runs that differ only in seed or fold (mean ± sample std),
             the best of each column in bold, and with --baseline the change from that setting.
-            Writes report.md, report.csv (one line per cell) and report.tex (booktabs) beside the runs.
+            Writes report.md, report.csv (one line per cell), report.tex (booktabs) and report.html
+            (the table, the training curves of each group with ± std bands, every run's state, config
+            differences, curves and previews; one file that opens from disk) beside the runs.
             Examples:
               runexp report results/ablation_upsample
               runexp report results/drive_unet_sweep --rows base_c --cols upsample --metric miou
@@ -50,18 +53,34 @@ struct Report: ParsableCommand {
             }
             base = (String(baseline[..<eq]), String(baseline[baseline.index(after: eq)...]))
         }
-        let table: AblationTable
-        do {
-            table = try AblationTable.make(runs, metric: chosen, rows: rows.map { $0.split(separator: ",").map(String.init) },
-                                           column: cols, baseline: base)
-        } catch let error as ReportError {
-            throw ValidationError(error.description)
-        }
         let title = URL(fileURLWithPath: folder).standardized.lastPathComponent
-        print(table.markdown(title: title), terminator: "")
         let outDir = out ?? folder
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        try table.write(title: title, to: outDir)
-        print("\nwritten: \(outDir)/report.md, report.csv, report.tex")
+        // Until a run is done there is no table, but the page still shows where each run stands.
+        var table: AblationTable?
+        var problem: String?
+        if runs.contains(where: { $0.state.status == .done }) {
+            do {
+                table = try AblationTable.make(runs, metric: chosen, rows: rows.map { $0.split(separator: ",").map(String.init) },
+                                               column: cols, baseline: base)
+            } catch let error as ReportError {
+                throw ValidationError(error.description)
+            }
+        } else {
+            problem = "No run is done yet, so there is no table: \(RunLedger.render(runs, title: title).prefix { $0 != "\n" })."
+        }
+        let sameFolder = URL(fileURLWithPath: outDir).standardized.path == URL(fileURLWithPath: folder).standardized.path
+        let html = try HTMLReport.render(title: title, runs: runs, table: table, tableProblem: problem) { run in
+            sameFolder ? URL(fileURLWithPath: run.directory).lastPathComponent + "/"
+                : URL(fileURLWithPath: run.directory).standardized.absoluteString
+        }
+        if let table {
+            print(table.markdown(title: title), terminator: "")
+            try table.write(title: title, to: outDir)
+        } else {
+            print(problem ?? "")
+        }
+        try AtomicFile.write(html, to: outDir + "/report.html")
+        print("\nwritten: \(outDir)/" + (table == nil ? "report.html" : "report.md, report.csv, report.tex, report.html"))
     }
 }

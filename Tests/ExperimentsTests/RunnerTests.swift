@@ -78,6 +78,18 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(rows.suffix(2).map { $0.split(separator: ",").prefix(2).joined(separator: ",") },
                        ["upsample=bilinear,group", "upsample=transposed,group"])
         XCTAssertTrue(fm.fileExists(atPath: sweep.experimentDirectory + "/summary.md"))
+        // runexp report: the table of the two upsamplings over their seeds, and its four files.
+        let report = try RunexpBinary.run(["report", sweep.experimentDirectory, "--baseline", "upsample=bilinear"], in: results)
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertTrue(report.stdout.contains("; n = 2 each;") && report.stdout.contains("| transposed |"), report.stdout)
+        for file in ["report.md", "report.csv", "report.tex", "report.html"] {
+            XCTAssertTrue(fm.fileExists(atPath: sweep.experimentDirectory + "/" + file), file)
+        }
+        let html = try String(contentsOfFile: sweep.experimentDirectory + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<img class=\"preview\"") && html.contains("href=\"upsample=bilinear,seed=0@"), "previews and links")
+        let bad = try RunexpBinary.run(["report", sweep.experimentDirectory, "--cols", "width"], in: results)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr, "--cols width: the runs vary upsample (see runexp --help)\n")
         // The best checkpoint opens as a plain state dict with the UNet's keys.
         let best = try SafeTensors.read(sweep.directory(of: sweep.experiment.runs[0]) + "/checkpoints/best.safetensors")
         XCTAssertNotNil(best["in_conv.0.weight"])

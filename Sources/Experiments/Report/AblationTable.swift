@@ -37,8 +37,12 @@ public struct AblationTable: Sendable {
             let found = keys.isEmpty ? "no run varies any key but seed or fold" : "the runs vary " + keys.joined(separator: ", ")
             throw ReportError("\(option) \(key): \(found)\(didYouMean(key, in: keys))")
         }
-        let columnKey = try column.map { try resolve($0, "--cols") } ?? (keys.count >= 2 ? keys.last : nil)
-        let rowKeys = try rows.map { try $0.map { try resolve($0, "--rows") } } ?? keys.filter { $0 != columnKey }
+        let givenRows = try rows.map { try $0.map { try resolve($0, "--rows") } }
+        // Without --cols the columns take the last key the rows leave (with no --rows either, only
+        // when there are two keys or more: one key goes down the rows).
+        let free = keys.filter { !(givenRows ?? []).contains($0) }
+        let columnKey = try column.map { try resolve($0, "--cols") } ?? (givenRows != nil || free.count >= 2 ? free.last : nil)
+        let rowKeys = givenRows ?? keys.filter { $0 != columnKey }
         if let columnKey, rowKeys.contains(columnKey) {
             throw ReportError("--rows and --cols both name '\(columnKey)'")
         }
@@ -76,7 +80,7 @@ public struct AblationTable: Sendable {
                                   + "its values are \(found.joined(separator: ", "))")
             }
         }
-        let selection = Set(runs.compactMap { $0.config?.eval.metric.rawValue })
+        let selection = Set(runs.map(\.metric.rawValue))
         let by = selection.count == 1 ? selection.first! : "each run's eval.metric"
         return AblationTable(rowKeys: rowKeys, columnKey: columnKey, rowLabels: rowLabels, columnLabels: columnLabels,
                              cells: values.map { $0.map(SampleStatistics.init) }, metric: metric,
