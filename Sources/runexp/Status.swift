@@ -47,7 +47,7 @@ struct Status: ParsableCommand {
         // A retry that fails again or is interrupted still lists the runs, then exits as the run command would.
         var retryExit: ExitCode?
         if retryFailed {
-            var train = try Run.parse([experiment, "--results", results, "--retry-failed"]
+            let train = try Run.parse([experiment, "--results", results, "--retry-failed"]
                                       + overrides.flatMap { ["--set", $0] } + (threads.map { ["--threads", "\($0)"] } ?? []))
             do {
                 try train.run()

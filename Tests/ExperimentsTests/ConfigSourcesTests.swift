@@ -159,7 +159,7 @@ final class ConfigSourcesTests: XCTestCase {
     }
 
     /// The YAML blocks of experiments/README.md are real configs: the key reference loads
-    /// to the defaults, the sweep example expands (2 × 2 grid × 2 zip × 20 draws).
+    /// to the defaults, the sweep example expands (2 × 2 grid × 3 seeds × 2 zip × 20 draws).
     func testReadmeExamplesLoad() throws {
         let readme = try String(contentsOfFile: packageRoot + "/experiments/README.md", encoding: .utf8)
         let blocks = readme.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
@@ -167,6 +167,6 @@ final class ConfigSourcesTests: XCTestCase {
         var defaults = ExperimentConfig(name: "exp")
         defaults.loss.classWeights = [1, 2]
         XCTAssertEqual(try loadConfig(blocks[0]).runs.map(\.config), [defaults])
-        XCTAssertEqual(try loadConfig(blocks[1]).runs.count, 160)
+        XCTAssertEqual(try loadConfig(blocks[1]).runs.count, 480)
     }
 }

@@ -132,7 +132,7 @@ public final class Trainer {
             }
         }
         let datasets = setup.trainLoaders.prefix(1).map(\.dataset) + (setup.valLoader.map { [$0.dataset] } ?? [])
-        let manifest = RunManifest.current(data: try DataDigest.of(datasets, root: config.data.root ?? ""))
+        let manifest = RunManifest.current(data: try DataDigest.of(datasets, root: config.data.root))
         try RunStatusFile.update(directory, id: run.id, hash: run.hash, status: .running, note: "", newSession: manifest)
         // Lines of epochs after the checkpoint (written before a kill) are cut off.
         let metrics = try MetricsLog(path: metricsPath, keepingThrough: progress.epoch - 1)
