@@ -80,6 +80,7 @@ struct Eval: ParsableCommand {
         let second = labels == "2nd_manual"
         let inference = run.config.eval.inference.description
         try write(scores, title: "\(checkpoint), \(split.rawValue) split" + (second ? ", 2nd_manual labels" : "") + ", \(inference)",
+                  classNames: run.config.data.effectiveClassNames,
                   fields: ["\"checkpoint\":\(JSONText.quoted(checkpoint))", "\"split\":\"\(split.rawValue)\"",
                            "\"inference\":\(JSONText.quoted(inference))"]
                       + (second ? ["\"labels\":\"2nd_manual\""] : []),
@@ -97,6 +98,7 @@ struct Eval: ParsableCommand {
         let inference = ensemble.members.map(\.config.eval.inference.description)
         try write(scores, title: "ensemble of \(checkpoint.count) checkpoints, \(split.rawValue) split" + (second ? ", 2nd_manual labels" : "")
                       + ", " + Set(inference).sorted().joined(separator: " / "),
+                  classNames: first.run.config.data.effectiveClassNames,
                   fields: ["\"checkpoints\":[" + checkpoint.map(JSONText.quoted).joined(separator: ",") + "]",
                            "\"split\":\"\(split.rawValue)\"",
                            "\"inference\":[" + inference.map(JSONText.quoted).joined(separator: ",") + "]"]
@@ -110,12 +112,15 @@ struct Eval: ParsableCommand {
         let run = experiment.runs[0]
         let scores = try CommandErrors.failing { try Evaluation.observer(config: run.config, at: run.locations, split: split) }
         try write(scores, title: "second observer vs first, \(split.rawValue) split",
+                  classNames: run.config.data.effectiveClassNames,
                   fields: ["\"observer\":\"2nd_manual\"", "\"split\":\"\(split.rawValue)\""], to: out ?? ".")
     }
 
-    /// Prints the result block and writes it (eval.txt) and the scores (eval.json) to `folder`.
-    private func write(_ scores: SegmentationScores, title: String, fields: [String], to folder: String) throws {
-        let text = "[eval: \(title)]\n" + ResultFile.scoreLines(scores)
+    /// Prints the result block, its per-class values labelled with `classNames`, and writes it
+    /// (eval.txt) and the scores (eval.json) to `folder`.
+    private func write(_ scores: SegmentationScores, title: String, classNames: [String]?, fields: [String],
+                       to folder: String) throws {
+        let text = "[eval: \(title)]\n" + ResultFile.scoreLines(scores, classNames: classNames)
         print(text, terminator: "")
         let json = "{" + (fields + MetricsLog.scoreFields(scores)).joined(separator: ",") + "}\n"
         try CommandErrors.failing {

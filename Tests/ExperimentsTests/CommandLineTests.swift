@@ -210,7 +210,7 @@ final class CommandLineTests: XCTestCase {
 
     /// `runexp eval` scores a run's best checkpoint exactly as its own validation did: the
     /// scores in eval.json equal those of the best epoch in metrics.jsonl, bit for bit, and
-    /// eval.txt holds the result block with the paper metrics.
+    /// eval.txt holds the result block with the paper metrics, its classes named as in result.txt.
     func testEvalReproducesTheBestEpochsValidation() throws {
         _ = try binary()
         let dir = try temporaryFolder()
@@ -222,7 +222,7 @@ final class CommandLineTests: XCTestCase {
         let result = try runexp(["eval", "--checkpoint", "results/tiny/\(runDir)/checkpoints/best.safetensors",
                                  "--threads", "1"], in: dir)
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("pixel scores (class 1, argmax; ignore_index pixels excluded; pooled over"),
+        XCTAssertTrue(result.stdout.contains("pixel scores (vessel, argmax; ignore_index pixels excluded; pooled over"),
                       result.stdout)
         let records = try MetricsLog.read(dir + "/results/tiny/\(runDir)/metrics.jsonl")
         let best = try XCTUnwrap(EpochRecord.best(in: records, by: { $0.dice })?.scores)
@@ -233,6 +233,10 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(raw.contains("\"auc_roc\":{\"pooled\":[null,\(roc)]") && raw.contains("\"auc_pr\":{\"pooled\":[null,\(ap)]"), raw)
         let text = try String(contentsOfFile: dir + "/results/tiny/\(runDir)/eval.txt", encoding: .utf8)
         XCTAssertTrue(text.hasPrefix("[eval: results/tiny/\(runDir)/checkpoints/best.safetensors, val split, whole image]\ndice coefficient: "), text)
+        XCTAssertTrue(text.contains("\nclasses: ['background', 'vessel']\naverage row correct: "), text)
+        // The same scores print the same lines as the best epoch's block of result.txt.
+        let resultText = try String(contentsOfFile: dir + "/results/tiny/\(runDir)/result.txt", encoding: .utf8)
+        XCTAssertTrue(resultText.contains(text.drop { $0 != "\n" }.dropFirst()), resultText)
     }
 
     /// `runexp eval --observer` on the real DRIVE copy (skipped without it): the second human

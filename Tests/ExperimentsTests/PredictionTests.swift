@@ -71,14 +71,23 @@ final class PredictionTests: XCTestCase {
         XCTAssertEqual(pixel(g, 0, 0), [114, 50, 50])
     }
 
-    func testPanelIsImageTruthPredictionWithSeparators() {
+    func testPanelIsImageTruthPredictionWithSeparatorsOverTheLegend() throws {
         let image = Image(width: 2, height: 2, colorModel: .rgb, samples: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
         let truth = LabelMap(n: 1, h: 2, w: 2, values: [0, 1, 255, 1])
         let prediction = LabelMap(n: 1, h: 2, w: 2, values: [1, 1, 0, 2])
-        let panel = PredictionImages.panel(image: image, truth: truth, prediction: prediction, ignoreIndex: 255)
+        let panel = try PredictionImages.panel(image: image, truth: truth, prediction: prediction, ignoreIndex: 255,
+                                               classNames: ["background", "vessel", "artery"])
         let gap = PredictionImages.separatorWidth
         XCTAssertEqual(gap, 4)
-        XCTAssertEqual([panel.width, panel.height], [3 * 2 + 2 * 4, 2])
+        // Under the pictures and a separator, the legend of the classes shown (the prediction's
+        // 0 under an ignored truth pixel is shown ignored, but class 0 is in the truth).
+        let voc = Image.Color.vocColorMap
+        let legend = try ClassLegend.image([.init(name: "background", color: voc[0]), .init(name: "vessel", color: voc[1]),
+                                            .init(name: "artery", color: voc[2]),
+                                            .init(name: "ignored", color: Image.Color(255, 255, 255))], width: 14)
+        XCTAssertEqual([panel.width, panel.height], [3 * 2 + 2 * 4, 2 + gap + legend.height])
+        XCTAssertEqual(Array(panel.samples.suffix(legend.samples.count)), legend.samples)
+        XCTAssertEqual(Array(panel.samples[2 * 14 * 3..<6 * 14 * 3]), Array(repeating: 128, count: 4 * 14 * 3))
         XCTAssertEqual(pixel(panel, 0, 0), [1, 2, 3])
         XCTAssertEqual(pixel(panel, 1, 1), [10, 11, 12])
         for y in 0..<2 {
@@ -167,7 +176,8 @@ final class PredictionTests: XCTestCase {
         let (model, loader, val) = try tinySetup()
         try Self.balance(model, on: loader.batch([0], epoch: 0).images)
         let dir = try temporaryFolder()
-        let paths = try ValidationPreviews.write(model: model, loader: loader, count: 3, directory: dir)
+        let paths = try ValidationPreviews.write(model: model, loader: loader, count: 3, directory: dir,
+                                                 classNames: ["background", "vessel"])
         XCTAssertEqual(paths, ["\(dir)/previews/synthetic_0003.png", "\(dir)/previews/synthetic_0004.png"],
                        "count is capped by the dataset")
         XCTAssertTrue(model.training, "training mode restored")
@@ -178,7 +188,17 @@ final class PredictionTests: XCTestCase {
         for (i, path) in paths.enumerated() {
             let panel = try ImageCodec.read(path)
             XCTAssertEqual(panel.colorModel, .rgb)
-            XCTAssertEqual([panel.width, panel.height], [3 * 72 + 8, 72])
+            XCTAssertEqual(panel.width, 3 * 72 + 8)
+            XCTAssertGreaterThan(panel.height, 72 + 4 + 20, "the pictures, a separator, the legend")
+            // The legend: below a separator, swatches of background (black), vessel (dark red) and
+            // ignored (white, in a gray border); its text is gray, so pure black and dark red
+            // pixels there are the swatches' insides (10x10 at least).
+            XCTAssertTrue((0..<panel.width).allSatisfy { pixel(panel, $0, 73) == [128, 128, 128] })
+            var legendColors: [[UInt8]: Int] = [:]
+            for y in 76..<panel.height { for x in 0..<panel.width { legendColors[pixel(panel, x, y), default: 0] += 1 } }
+            XCTAssertGreaterThanOrEqual(legendColors[[0, 0, 0]] ?? 0, 100)
+            XCTAssertGreaterThanOrEqual(legendColors[[128, 0, 0]] ?? 0, 100)
+            XCTAssertGreaterThan(legendColors[[255, 255, 255]] ?? 0, (panel.height - 76) * panel.width / 2, "on white")
             let sample = try val.sample(i)
             // The model's own prediction at full (padded) size, argmax written out here.
             let logits = model(try loader.batch([i], epoch: 0).images).out
@@ -205,6 +225,41 @@ final class PredictionTests: XCTestCase {
         }
         XCTAssertEqual(try ValidationPreviews.write(model: model, loader: loader, count: 0, directory: dir), [])
         XCTAssertFalse(model.training, "eval mode restored too")
+    }
+
+    /// The legend lists the classes present in the maps, by id, named or `class N`, then the
+    /// ignored pixels; it wraps onto more rows when narrow, and its swatches are the palette's colours.
+    func testClassLegendListsThePresentClasses() throws {
+        let truth = LabelMap(n: 1, h: 2, w: 3, values: [0, 3, 3, 255, 0, 0])
+        let prediction = LabelMap(n: 1, h: 2, w: 3, values: [0, 5, 3, 255, 0, 0])
+        let palette = Image.Color.vocColorMap
+        let names = ["background", "aeroplane", "bicycle", "bird", "boat"]
+        let entries = ClassLegend.entries([truth, prediction], classNames: names, palette: palette, ignoreIndex: 255)
+        XCTAssertEqual(entries, [.init(name: "background", color: palette[0]), .init(name: "bird", color: palette[3]),
+                                 .init(name: "class 5", color: palette[5]), .init(name: "ignored", color: Image.Color(255, 255, 255))])
+        XCTAssertEqual(ClassLegend.entries([truth], classNames: nil, palette: palette, ignoreIndex: nil).map(\.name),
+                       ["class 0", "class 3", "class 255"])
+
+        let wide = try ClassLegend.image(entries, width: 600)
+        let narrow = try ClassLegend.image(entries, width: 100)
+        XCTAssertEqual([wide.width, wide.height], [600, 32], "one row: 6 + 20 + 6 pixels")
+        XCTAssertEqual(narrow.width, 100)
+        XCTAssertEqual(narrow.height, 12 + 4 * 20, "one entry a row")
+        for legend in [wide, narrow] {
+            var counts: [[UInt8]: Int] = [:]
+            for y in 0..<legend.height { for x in 0..<legend.width { counts[pixel(legend, x, y), default: 0] += 1 } }
+            for id in [0, 3, 5] {
+                let c = palette[id]
+                XCTAssertEqual(counts[[c.red, c.green, c.blue]], 100, "the 10x10 inside of class \(id)'s swatch")
+            }
+        }
+        XCTAssertEqual(try ClassLegend.image([], width: 50).height, 12, "no entries: the padding alone")
+        XCTAssertGreaterThan(try ClassLegend.image(entries, width: 600, scale: 2).height, 60, "scaled for large panels")
+        // Wider than Cairo draws: the strip is drawn at its widest and padded with white.
+        let huge = try ClassLegend.image(entries, width: 40000)
+        XCTAssertEqual([huge.width, huge.height], [40000, 32])
+        XCTAssertEqual(pixel(huge, 39999, 16), [255, 255, 255])
+        XCTAssertEqual(pixel(huge, 12, 16), [0, 0, 0], "background's swatch")
     }
 
     // MARK: Synthetic export

@@ -91,7 +91,7 @@ final class ReplicateStatisticsTests: XCTestCase {
                 rows.append(SummaryRow(runID: "upsample=\(upsample),seed=\(seed)", status: done ? .done : .pending,
                                        swept: [("upsample", upsample), ("seed", "\(seed)")], bestEpoch: done ? 9 : nil,
                                        best: done ? scores(dice[i]) : nil, final: done ? scores(dice[i] - 0.01) : nil,
-                                       wallSeconds: done ? 100 + Double(seed) : nil))
+                                       wallSeconds: done ? 100 + Double(seed) : nil, classNames: ["background", "vessel"]))
             }
         }
         return rows
@@ -100,18 +100,19 @@ final class ReplicateStatisticsTests: XCTestCase {
     func testSummaryCSVHasAGroupRowPerTreatment() throws {
         let lines = SweepSummary.csv(replicateRows).components(separatedBy: "\r\n")
         XCTAssertEqual(lines.count, 6 + 2 + 2, "header, 6 runs, 2 groups, and the empty string after the last CRLF")
-        XCTAssertEqual(lines[0], "run,status,upsample,seed,best_epoch,best_dice,best_miou,final_dice,final_miou,wall_s,note,n,"
+        XCTAssertEqual(lines[0], "run,status,upsample,seed,best_epoch,best_dice,best_miou,final_dice,final_miou,"
+                       + "best_iou_vessel,wall_s,note,n,"
                        + "best_dice_mean,best_dice_std,best_dice_ci95,best_miou_mean,best_miou_std,best_miou_ci95,"
                        + "final_dice_mean,final_dice_std,final_dice_ci95,final_miou_mean,final_miou_std,final_miou_ci95,"
-                       + "wall_s_mean,wall_s_std,wall_s_ci95")
-        XCTAssertEqual(lines[1], "\"upsample=bilinear,seed=0\",done,bilinear,0,9,0.8120,81.20,0.8020,80.20,100.0,"
-                       + String(repeating: ",", count: 16))
+                       + "best_iou_vessel_mean,best_iou_vessel_std,best_iou_vessel_ci95,wall_s_mean,wall_s_std,wall_s_ci95")
+        XCTAssertEqual(lines[1], "\"upsample=bilinear,seed=0\",done,bilinear,0,9,0.8120,81.20,0.8020,80.20,50.00,100.0,"
+                       + String(repeating: ",", count: 19))
         // Values from numpy/SciPy: mean 0.812, std 0.003, ci95 = t(0.975, 2) 4.3027 * 0.003 / sqrt(3) = 0.0075.
-        XCTAssertEqual(lines[7], "upsample=bilinear,group,bilinear,,,,,,,,,3,0.8120,0.0030,0.0075,81.20,0.30,0.75,"
-                       + "0.8020,0.0030,0.0075,80.20,0.30,0.75,101.0,1.0,2.5")
+        XCTAssertEqual(lines[7], "upsample=bilinear,group,bilinear,,,,,,,,,,3,0.8120,0.0030,0.0075,81.20,0.30,0.75,"
+                       + "0.8020,0.0030,0.0075,80.20,0.30,0.75,50.00,0.00,0.00,101.0,1.0,2.5")
         // Two done runs: t(0.975, 1) = 12.706, so the interval is wide.
-        XCTAssertEqual(lines[8], "upsample=transposed,group,transposed,,,,,,,,2 of 3 runs done,2,0.7950,0.0071,0.0635,"
-                       + "79.50,0.71,6.35,0.7850,0.0071,0.0635,78.50,0.71,6.35,100.5,0.7,6.4")
+        XCTAssertEqual(lines[8], "upsample=transposed,group,transposed,,,,,,,,,2 of 3 runs done,2,0.7950,0.0071,0.0635,"
+                       + "79.50,0.71,6.35,0.7850,0.0071,0.0635,78.50,0.71,6.35,50.00,0.00,0.00,100.5,0.7,6.4")
     }
 
     func testSummaryMarkdownHasAGroupTable() throws {
@@ -119,9 +120,11 @@ final class ReplicateStatisticsTests: XCTestCase {
         let groupTable = try XCTUnwrap(text.components(separatedBy: "over each group's n done runs.\n\n").last)
         let lines = groupTable.split(separator: "\n").map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
         XCTAssertEqual(lines.count, 4, groupTable)
-        XCTAssertEqual(lines[0], ["group", "upsample", "n", "best dice", "best mIoU", "final dice", "final mIoU", "wall time", "note"])
+        XCTAssertEqual(lines[0], ["group", "upsample", "n", "best dice", "best mIoU", "final dice", "final mIoU", "best IoU vessel",
+                                  "wall time", "note"])
         XCTAssertEqual(lines[2], ["upsample=bilinear", "bilinear", "3", "0.812 ± 0.003 [0.805, 0.819]", "81.2 ± 0.3 [80.5, 81.9]",
-                                  "0.802 ± 0.003 [0.795, 0.809]", "80.2 ± 0.3 [79.5, 80.9]", "0h01m41s ± 0h00m01s", ""])
+                                  "0.802 ± 0.003 [0.795, 0.809]", "80.2 ± 0.3 [79.5, 80.9]", "50.0 ± 0.0 [50.0, 50.0]",
+                                  "0h01m41s ± 0h00m01s", ""])
         XCTAssertEqual(lines[3].last, "2 of 3 runs done")
         XCTAssertTrue(text.hasPrefix("# ablation_upsample\n\n| run "), text)
     }

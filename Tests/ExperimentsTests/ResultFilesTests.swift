@@ -111,6 +111,55 @@ final class ResultFilesTests: XCTestCase {
         XCTAssertEqual(EpochRecord.best(in: records, by: { $0.meanIoU })?.epoch, 2)
     }
 
+    /// With class names, each block gains a `classes:` line above the per-class lists, in their
+    /// order; every line of the recipe stays as it was, so dropping the new lines gives back the
+    /// unnamed file byte for byte.
+    func testResultFileNamesTheClasses() throws {
+        let records = twoEpochs
+        let names = ["background", "vessel"]
+        let summary = ResultFile.Summary(records: records, metric: "dice", score: { $0.dice }, wallSeconds: 3733.9)
+        let path = dir + "/result.txt"
+        try ResultFile.write(records, summary: summary, classNames: names, to: path)
+        let named = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(named.hasPrefix("""
+            [epoch: 0]
+            train_loss: 0.6931
+            lr: 0.010000
+            dice coefficient: 0.512
+            global correct: 90.1
+            classes: ['background', 'vessel']
+            average row correct: ['97.2', '40.3']
+            IoU: ['89.9', '30.2']
+            mean IoU: 60.1
+
+            [epoch: 2]
+
+            """), named)
+        XCTAssertEqual(named.components(separatedBy: "classes: ['background', 'vessel']\n").count, 4,
+                       "one line in each of the three blocks")
+        XCTAssertEqual(named.replacingOccurrences(of: "classes: ['background', 'vessel']\n", with: ""),
+                       ResultFile.render(records, summary: summary))
+        // Names that do not fit the scores' classes label nothing.
+        XCTAssertEqual(ResultFile.render(records, classNames: ["a", "b", "c"]), ResultFile.render(records))
+        // runexp eval's eval.txt prints the same lines.
+        XCTAssertEqual(ResultFile.scoreLines(records[0].scores!, classNames: names), """
+            dice coefficient: 0.512
+            global correct: 90.1
+            classes: ['background', 'vessel']
+            average row correct: ['97.2', '40.3']
+            IoU: ['89.9', '30.2']
+            mean IoU: 60.1
+
+            """)
+    }
+
+    /// Names are quoted as Python's `str` of a list quotes them (the expected text is python3's for the same strings).
+    func testClassNamesQuoteLikePython() {
+        XCTAssertEqual(NumberFormat.pythonList(["it's", "a\"b", "c\\d", "it's \"x\"", "traffic light"]),
+                       #"["it's", 'a"b', 'c\\d', 'it\'s "x"', 'traffic light']"#)
+        XCTAssertEqual(NumberFormat.pythonList([]), "[]")
+    }
+
     func testResultFileOfStoppedRun() {
         let diverged = EpochRecord(epoch: 0, trainLoss: .nan, lr: 0.01, scores: nil, imagesPerSecond: 10, seconds: 5)
         let summary = ResultFile.Summary(records: [diverged], metric: "miou", score: { $0.meanIoU },
@@ -181,6 +230,24 @@ final class ResultFilesTests: XCTestCase {
             sensitivity: 0.2557 | 0.1096 ± 0.0697
             """), text)
         XCTAssertTrue(text.contains("AUC-ROC: 0.3263 | 0.1399 ± 0.0890\n"), text)
+
+        // Named classes name the foreground: the class itself, or the class the mean leaves out.
+        XCTAssertTrue(ResultFile.render([record], classNames: ["background", "vessel"])
+            .contains("\npixel scores (vessel, argmax; ignore_index pixels excluded; pooled over 20 images"))
+        func three(_ s: PixelScores.Statistic) -> PixelScores.Statistic {
+            .init(pooled: s.pooled + [0.5], mean: s.mean + [0.5], std: s.std + [0])
+        }
+        var multi = record
+        multi.scores?.classIoU = [0.9, 0.3, 0.5]
+        multi.scores?.classAccuracy = [0.9, 0.4, 0.5]
+        multi.scores?.pixel = PixelScores(images: 20, precision: three(pixel.precision), recall: three(pixel.recall),
+                                          specificity: three(pixel.specificity), f1: three(pixel.f1), mcc: three(pixel.mcc),
+                                          rocAUC: three(pixel.rocAUC), prAUC: three(pixel.prAUC))
+        XCTAssertTrue(ResultFile.render([multi]).contains("\npixel scores (mean of classes 1-2, argmax;"))
+        let named = ResultFile.render([multi], classNames: ["road", "car", "person"])
+        XCTAssertTrue(named.contains("\npixel scores (mean of classes 1-2, all but road, argmax;"), named)
+        XCTAssertTrue(named.contains("\nclasses: ['road', 'car', 'person']\naverage row correct: ['90.0', '40.0', '50.0']\n"),
+                      named)
     }
 
     /// A kill mid-line leaves a tail with no newline: it is dropped on read, cut off when the log
@@ -227,7 +294,8 @@ final class ResultFilesTests: XCTestCase {
         let done = scores(0.8126, 0.95, [0.97, 0.8], [0.94, 0.68])
         return [
             SummaryRow(runID: "base_c=32,size=0", status: .done, swept: [("base_c", "32"), ("size", "0")],
-                       bestEpoch: 187, best: done, final: scores(0.8, 0.95, [0.97, 0.8], [0.94, 0.6]), wallSeconds: 3733.94),
+                       bestEpoch: 187, best: done, final: scores(0.8, 0.95, [0.97, 0.8], [0.94, 0.6]), wallSeconds: 3733.94,
+                       classNames: ["background", "vessel"]),
             SummaryRow(runID: "base_c=64,size=0", status: .failed, note: "diverged (loss NaN at epoch 3), \"lr\" too high",
                        swept: [("base_c", "64"), ("size", "0"), ("lr", "0.1")], wallSeconds: 61),
             SummaryRow(runID: "base_c=64,size=1", status: .pending, swept: [("base_c", "64"), ("size", "1")]),
@@ -236,10 +304,10 @@ final class ResultFilesTests: XCTestCase {
 
     func testSummaryCSVExactText() {
         XCTAssertEqual(SweepSummary.csv(summaryRows), [
-            "run,status,base_c,size,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,wall_s,note",
-            "\"base_c=32,size=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,3733.9,",
-            "\"base_c=64,size=0\",failed,64,0,0.1,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\"",
-            "\"base_c=64,size=1\",pending,64,1,,,,,,,,",
+            "run,status,base_c,size,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,best_iou_vessel,wall_s,note",
+            "\"base_c=32,size=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,68.00,3733.9,",
+            "\"base_c=64,size=0\",failed,64,0,0.1,,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\"",
+            "\"base_c=64,size=1\",pending,64,1,,,,,,,,,",
         ].map { $0 + "\r\n" }.joined())
     }
 
@@ -247,11 +315,11 @@ final class ResultFilesTests: XCTestCase {
         let expected = """
             # drive_unet
 
-            | run              | status  | base_c | size | lr  | best epoch | best dice | best mIoU | final dice | final mIoU | wall time | note                                          |
-            | ---------------- | ------- | ------ | ---- | --- | ---------: | --------: | --------: | ---------: | ---------: | --------: | --------------------------------------------- |
-            | base_c=32,size=0 | done    | 32     | 0    |     |        187 |     0.813 |      81.0 |      0.800 |       77.0 |  1h02m13s |                                               |
-            | base_c=64,size=0 | failed  | 64     | 0    | 0.1 |            |           |           |            |            |  0h01m01s | diverged (loss NaN at epoch 3), "lr" too high |
-            | base_c=64,size=1 | pending | 64     | 1    |     |            |           |           |            |            |           |                                               |
+            | run              | status  | base_c | size | lr  | best epoch | best dice | best mIoU | final dice | final mIoU | best IoU vessel | wall time | note                                          |
+            | ---------------- | ------- | ------ | ---- | --- | ---------: | --------: | --------: | ---------: | ---------: | --------------: | --------: | --------------------------------------------- |
+            | base_c=32,size=0 | done    | 32     | 0    |     |        187 |     0.813 |      81.0 |      0.800 |       77.0 |            68.0 |  1h02m13s |                                               |
+            | base_c=64,size=0 | failed  | 64     | 0    | 0.1 |            |           |           |            |            |                 |  0h01m01s | diverged (loss NaN at epoch 3), "lr" too high |
+            | base_c=64,size=1 | pending | 64     | 1    |     |            |           |           |            |            |                 |           |                                               |
 
             """
         XCTAssertEqual(SweepSummary.markdown(summaryRows, title: "drive_unet"), expected)
@@ -269,13 +337,57 @@ final class ResultFilesTests: XCTestCase {
                                           specificity: statistic(0.984), f1: statistic(0.816), mcc: statistic(0.79),
                                           rocAUC: statistic(0.9791), prAUC: statistic(0.9))
         let csv = SweepSummary.csv(rows).components(separatedBy: "\r\n")
-        XCTAssertEqual(csv[0], "run,status,base_c,size,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,best_sensitivity,"
-                       + "best_specificity,best_f1,best_mcc,best_auc_roc,best_auc_pr,wall_s,note")
-        XCTAssertEqual(csv[1], "\"base_c=32,size=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,0.7670,0.9840,0.8160,0.7900,"
+        XCTAssertEqual(csv[0], "run,status,base_c,size,lr,best_epoch,best_dice,best_miou,final_dice,final_miou,best_iou_vessel,"
+                       + "best_sensitivity,best_specificity,best_f1,best_mcc,best_auc_roc,best_auc_pr,wall_s,note")
+        XCTAssertEqual(csv[1], "\"base_c=32,size=0\",done,32,0,,187,0.8126,81.00,0.8000,77.00,68.00,0.7670,0.9840,0.8160,0.7900,"
                        + "0.9791,0.9000,3733.9,")
         XCTAssertTrue(csv[2].hasSuffix(",,,,,,,61.0,\"diverged (loss NaN at epoch 3), \"\"lr\"\" too high\""), csv[2])
         XCTAssertTrue(SweepSummary.markdown(rows).contains("| best auc_roc | best auc_pr |"))
         XCTAssertFalse(SweepSummary.csv(summaryRows).contains("auc"), "no columns when no run has them")
+    }
+
+    /// Each foreground class's IoU at the best epoch gets a column, named by the runs' class
+    /// names when they agree and by class id when they do not (or have none), so that a column
+    /// never mixes two classes; none for runs of different class counts or of more than 8
+    /// foreground classes (VOC's 20 would make the table unreadable).
+    func testSummaryNamesPerClassIoUColumnsOrFallsBackToIds() {
+        func row(_ id: String, _ iou: [Double], _ names: [String]?) -> SummaryRow {
+            SummaryRow(runID: id, status: .done, swept: [("seed", id)], bestEpoch: 3,
+                       best: scores(0.8, 0.9, iou.map { _ in 0.9 }, iou), wallSeconds: 10, classNames: names)
+        }
+        let organs = ["background", "liver", "kidney", "spleen"]
+        let agree = [row("0", [0.9, 0.5, 0.61, 0.71], organs), row("1", [0.9, 0.7, 0.6, 0.5], organs),
+                     SummaryRow(runID: "2", status: .pending, swept: [("seed", "2")])]
+        let csv = SweepSummary.csv(agree).components(separatedBy: "\r\n")
+        XCTAssertEqual(csv[0], "run,status,seed,best_epoch,best_dice,best_miou,final_dice,final_miou,best_iou_liver,"
+                       + "best_iou_kidney,best_iou_spleen,wall_s,note,n,best_dice_mean,best_dice_std,best_dice_ci95,"
+                       + "best_miou_mean,best_miou_std,best_miou_ci95,final_dice_mean,final_dice_std,final_dice_ci95,"
+                       + "final_miou_mean,final_miou_std,final_miou_ci95,best_iou_liver_mean,best_iou_liver_std,"
+                       + "best_iou_liver_ci95,best_iou_kidney_mean,best_iou_kidney_std,best_iou_kidney_ci95,"
+                       + "best_iou_spleen_mean,best_iou_spleen_std,best_iou_spleen_ci95,wall_s_mean,wall_s_std,wall_s_ci95")
+        XCTAssertTrue(csv[1].hasPrefix("0,done,0,3,0.8000,68.00,,,50.00,61.00,71.00,10.0,"), csv[1])
+        // The group row's liver statistics: mean 60, sample std 14.14, ci95 12.706 * 14.14 / sqrt(2) = 127.06.
+        XCTAssertTrue(csv[4].contains(",60.00,14.14,127.06,"), csv[4])
+        XCTAssertTrue(SweepSummary.markdown(agree).contains("| best IoU liver | best IoU kidney | best IoU spleen |"))
+
+        var disagree = agree
+        disagree[1].classNames = ["background", "liver", "spleen", "kidney"]
+        XCTAssertTrue(SweepSummary.csv(disagree).hasPrefix("run,status,seed,best_epoch,best_dice,best_miou,final_dice,"
+                                                           + "final_miou,best_iou_1,best_iou_2,best_iou_3,wall_s,"))
+        disagree[1].classNames = nil
+        XCTAssertTrue(SweepSummary.markdown(disagree).contains("| best IoU 1 | best IoU 2 | best IoU 3 |"),
+                      "a run without names cannot vouch for the others' names")
+        // Names with spaces keep them in Markdown and take underscores in the CSV header.
+        let traffic = [row("0", [0.9, 0.5], ["road", "traffic light"])]
+        XCTAssertTrue(SweepSummary.csv(traffic).contains(",best_iou_traffic_light,"))
+        XCTAssertTrue(SweepSummary.markdown(traffic).contains("| best IoU traffic light |"))
+
+        XCTAssertFalse(SweepSummary.csv([row("0", [0.9, 0.5], nil), row("1", [0.9, 0.5, 0.5], nil)]).contains("best_iou"),
+                       "runs of different class counts")
+        let voc = Array(repeating: 0.5, count: 21)
+        XCTAssertFalse(SweepSummary.csv([row("0", voc, VOCDataset.classNames)]).contains("best_iou"), "20 foreground classes")
+        XCTAssertTrue(SweepSummary.csv([row("0", Array(voc.prefix(9)), nil)]).contains(",best_iou_8,wall_s,"),
+                      "8 foreground classes still fit")
     }
 
     func testSummaryRowFromRecords() {

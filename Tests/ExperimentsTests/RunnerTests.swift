@@ -288,6 +288,8 @@ final class RunnerTests: XCTestCase {
         let rows = csv.components(separatedBy: .newlines).filter { !$0.isEmpty }
         XCTAssertEqual(rows.count, 3, csv)
         XCTAssertTrue(rows[0].hasPrefix("run,status,base_c,"), rows[0])
+        // The earlier run's class names come from its saved config.yaml, and agree with this run's.
+        XCTAssertTrue(rows[0].contains(",best_iou_vessel,"), rows[0])
         XCTAssertTrue(rows[1].hasPrefix("base_c=8,done,8,"), rows[1])
         XCTAssertTrue(rows[2].hasPrefix("run,done,,"), rows[2])
     }

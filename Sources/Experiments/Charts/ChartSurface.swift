@@ -1,7 +1,7 @@
 import CCairo
 
-/// Cairo surfaces that collect their output in memory: an image surface encoded as PNG, and an
-/// SVG surface. Cairo reports failures through a status, never by aborting, so every failure
+/// Cairo surfaces that collect their output in memory: an image surface encoded as PNG or kept
+/// as RGB samples, and an SVG surface. Cairo reports failures through a status, never by aborting, so every failure
 /// comes back as a `ChartError` with Cairo's reason.
 enum ChartSurface {
     /// What Cairo's write callback appends to; passed to C as an unretained pointer.
@@ -29,6 +29,46 @@ enum ChartSurface {
         }
         try check(status, "encoding the PNG")
         return sink.bytes
+    }
+
+    /// The drawing as 8-bit RGB samples, row by row: for pictures that are put together with
+    /// others before being encoded (the class legend under a preview).
+    static func rgb(width: Int, height: Int, _ draw: (ChartCanvas) -> Void) throws -> [UInt8] {
+        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height)) else {
+            throw ChartError("Cairo cannot create a \(width)x\(height) image")
+        }
+        defer { cairo_surface_destroy(surface) }
+        try render(surface, draw)
+        guard let data = cairo_image_surface_get_data(surface) else {
+            throw ChartError("Cairo gave no pixels for a \(width)x\(height) image")
+        }
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                // RGB24 keeps each pixel as a native-endian 32-bit 0x00RRGGBB.
+                let pixel = UnsafeRawPointer(data).load(fromByteOffset: y * stride + 4 * x, as: UInt32.self)
+                let i = 3 * (y * width + x)
+                rgb[i] = UInt8(truncatingIfNeeded: pixel >> 16)
+                rgb[i + 1] = UInt8(truncatingIfNeeded: pixel >> 8)
+                rgb[i + 2] = UInt8(truncatingIfNeeded: pixel)
+            }
+        }
+        return rgb
+    }
+
+    /// Runs `measure` on a canvas that draws nowhere, to lay out text before the picture's size is known.
+    static func measuring<T>(_ measure: (ChartCanvas) -> T) throws -> T {
+        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1) else {
+            throw ChartError("Cairo cannot create an image")
+        }
+        defer { cairo_surface_destroy(surface) }
+        try check(cairo_surface_status(surface), "creating the surface")
+        guard let cr = cairo_create(surface) else { throw ChartError("Cairo cannot create a drawing context") }
+        defer { cairo_destroy(cr) }
+        let result = measure(ChartCanvas(cr))
+        try check(cairo_status(cr), "measuring text")
+        return result
     }
 
     static func svg(width: Int, height: Int, _ draw: (ChartCanvas) -> Void) throws -> String {

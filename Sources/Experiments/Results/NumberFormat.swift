@@ -24,8 +24,22 @@ enum NumberFormat {
     static func percent(_ fraction: Double) -> String { fixed(fraction * 100, 1) }
 
     /// Fractions as Python prints a list of percentage strings: `['97.2', '81.5']`.
-    static func percentList(_ fractions: [Double]) -> String {
-        "[" + fractions.map { "'\(percent($0))'" }.joined(separator: ", ") + "]"
+    static func percentList(_ fractions: [Double]) -> String { pythonList(fractions.map(percent)) }
+
+    /// Strings as Python's `str` of a list prints them (`['background', 'vessel']`), quoting
+    /// each as Python does: in double quotes when it holds `'` and no `"`, else in `'` with `'`
+    /// and `\` escaped; so `ast.literal_eval` reads the strings back.
+    static func pythonList(_ strings: [String]) -> String {
+        func quoted(_ s: String) -> String {
+            let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
+            var text = String(quote)
+            for c in s {
+                if c == quote || c == "\\" { text.append("\\") }
+                text.append(c)
+            }
+            return text + String(quote)
+        }
+        return "[" + strings.map(quoted).joined(separator: ", ") + "]"
     }
 
     /// Whole seconds as `1h02m13s` (hours always shown, so the column sorts as text).

@@ -1,7 +1,8 @@
 import Nets
 
 /// Pictures of a segmentation for people to look at: the class-id PNG with a colour palette,
-/// the prediction blended over its image, and the image | ground truth | prediction panel.
+/// the prediction blended over its image, and the image | ground truth | prediction panel with
+/// its legend.
 ///
 /// Class colours come from a palette indexed by class id, the Pascal VOC colour map by
 /// default (background black, class 1 dark red, …), the convention of VOC's own label PNGs
@@ -74,9 +75,12 @@ public enum PredictionImages {
     }
 
     /// image | ground truth | prediction side by side, separated by `separatorWidth` pixels of
-    /// `separatorColor`: the picture a run keeps of a few validation images.
+    /// `separatorColor`, over a legend naming the colours of the classes they show (by
+    /// `classNames`, else `class 3`; see `ClassLegend`): the picture a run keeps of a few
+    /// validation images. Throws when Cairo cannot draw the legend.
     public static func panel(image: Image, truth: LabelMap, prediction: LabelMap,
-                             palette: [Image.Color] = Image.Color.vocColorMap, ignoreIndex: Int32? = 255) -> Image {
+                             palette: [Image.Color] = Image.Color.vocColorMap, ignoreIndex: Int32? = 255,
+                             classNames: [String]? = nil) throws -> Image {
         // Pixels the truth ignores are shown ignored in the prediction too: they take no part in
         // training or metrics (DRIVE's outside of the field of view), so what the model says
         // there is noise that would only distract.
@@ -84,8 +88,22 @@ public enum PredictionImages {
         if let ignoreIndex {
             for i in 0..<shown.count where truth.values[i] == ignoreIndex { shown.values[i] = ignoreIndex }
         }
-        return sideBySide([image.converted(to: .rgb), colored(truth, palette: palette, ignoreIndex: ignoreIndex),
-                           colored(shown, palette: palette, ignoreIndex: ignoreIndex)])
+        let pictures = sideBySide([image.converted(to: .rgb), colored(truth, palette: palette, ignoreIndex: ignoreIndex),
+                                   colored(shown, palette: palette, ignoreIndex: ignoreIndex)])
+        let entries = ClassLegend.entries([truth, shown], classNames: classNames, palette: palette, ignoreIndex: ignoreIndex)
+        let legend = try ClassLegend.image(entries, width: pictures.width,
+                                           scale: ClassLegend.scale(panelHeight: pictures.height))
+        return above(pictures, legend)
+    }
+
+    /// RGB images of equal width, `top` over `bottom`, with a separator between them.
+    static func above(_ top: Image, _ bottom: Image) -> Image {
+        precondition(top.width == bottom.width && top.colorModel == .rgb && bottom.colorModel == .rgb,
+                     "above: RGB images of one width expected")
+        let s = separatorColor
+        let gap = Array(repeating: [s.red, s.green, s.blue], count: top.width * separatorWidth).joined()
+        return Image(width: top.width, height: top.height + separatorWidth + bottom.height, colorModel: .rgb,
+                     samples: top.samples + gap + bottom.samples)
     }
 
     /// RGB images of equal height placed left to right with separators between them.

@@ -22,10 +22,13 @@ public struct SummaryRow: Sendable {
     public var final: SegmentationScores?
     /// Wall-clock seconds the run has taken so far.
     public var wallSeconds: Double?
+    /// The names of the run's classes (`data.class_names`, else the dataset's own); nil when
+    /// they have none or the run's config cannot be read.
+    public var classNames: [String]?
 
     public init(runID: String, status: RunStatus, note: String = "", swept: [(key: String, value: String)],
                 bestEpoch: Int? = nil, best: SegmentationScores? = nil, final: SegmentationScores? = nil,
-                wallSeconds: Double? = nil) {
+                wallSeconds: Double? = nil, classNames: [String]? = nil) {
         self.runID = runID
         self.status = status
         self.note = note
@@ -34,22 +37,26 @@ public struct SummaryRow: Sendable {
         self.best = best
         self.final = final
         self.wallSeconds = wallSeconds
+        self.classNames = classNames
     }
 
     /// The row of a run from its epoch records, the best epoch picked by `score`.
     public init(runID: String, status: RunStatus, note: String = "", swept: [(key: String, value: String)],
-                records: [EpochRecord], score: (SegmentationScores) -> Double, wallSeconds: Double?) {
+                records: [EpochRecord], score: (SegmentationScores) -> Double, wallSeconds: Double?,
+                classNames: [String]? = nil) {
         let best = EpochRecord.best(in: records, by: score)
         self.init(runID: runID, status: status, note: note, swept: swept, bestEpoch: best?.epoch,
                   best: best?.scores, final: EpochRecord.lastEvaluated(in: records)?.scores,
-                  wallSeconds: wallSeconds)
+                  wallSeconds: wallSeconds, classNames: classNames)
     }
 }
 
 /// A sweep's `summary.csv` and `summary.md`: one row per run, the swept values as columns
 /// (the union of the runs' keys, in order of first appearance), then the best epoch and the
 /// Dice and mean IoU at it, the final Dice and mean IoU, when some run has them the paper
-/// metrics at its best epoch (`eval.metrics`: the foreground's, pooled), the wall time and a note.
+/// metrics at its best epoch (`eval.metrics`: the foreground's, pooled), the IoU of each
+/// foreground class at the best epoch (`best_iou_vessel`; see `perClassColumns`), the wall time
+/// and a note.
 ///
 /// When runs are replicates (their ids name a `seed` or `fold`), each group of runs that differ
 /// only in those follows: the number of done runs `n`, and for every score its mean, sample std
@@ -91,6 +98,7 @@ public enum SweepSummary {
             Column(csv: "final_dice", title: "final dice", csvDigits: 4, markdownDigits: 3) { $0.final?.dice },
             Column(csv: "final_miou", title: "final mIoU", csvDigits: 2, markdownDigits: 1) { $0.final.map { $0.meanIoU * 100 } },
         ]
+        columns += perClassColumns(rows)
         if rows.contains(where: { $0.best?.pixel != nil }) {
             columns += paperMetrics.map { m in
                 Column(csv: "best_" + m.rawValue, title: "best " + m.rawValue, csvDigits: 4, markdownDigits: 3) {
@@ -102,6 +110,32 @@ public enum SweepSummary {
             $0.wallSeconds
         })
         return columns
+    }
+
+    /// The most foreground classes whose IoU the summary lists; more would make it too wide to
+    /// read (VOC's 20), and the per-class values stay in each run's result.txt.
+    static let maxPerClassColumns = 8
+
+    /// The IoU at the best epoch of each class but background (class 0; for two classes, the
+    /// foreground), when the runs' scores agree on the number of classes and it has at most
+    /// `maxPerClassColumns` of them. Columns are named by class name when every run with scores
+    /// gives the same names (`best_iou_vessel`, `best IoU vessel`), else by class id
+    /// (`best_iou_1`), so that a column never mixes two classes.
+    static func perClassColumns(_ rows: [SummaryRow]) -> [Column] {
+        let scored = rows.filter { $0.best != nil }
+        let counts = Set(scored.compactMap { $0.best?.classIoU.count })
+        guard counts.count == 1, let classes = counts.first, (2...maxPerClassColumns + 1).contains(classes) else {
+            return []
+        }
+        let names = Set(scored.map { $0.classNames ?? [] })
+        let shared = names.count == 1 && names.first?.count == classes ? names.first : nil
+        return (1..<classes).map { c in
+            let name = shared?[c] ?? "\(c)"
+            return Column(csv: "best_iou_" + name.replacingOccurrences(of: " ", with: "_"), title: "best IoU " + name,
+                          csvDigits: 2, markdownDigits: 1) { row in
+                row.best.flatMap { c < $0.classIoU.count ? $0.classIoU[c] * 100 : nil }
+            }
+        }
     }
 
     /// The replicate groups of `rows`, or none when no run is a replicate.

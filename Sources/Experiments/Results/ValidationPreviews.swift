@@ -2,22 +2,24 @@ import Foundation
 import Nets
 
 /// The pictures a run keeps of its first few validation images, beside its result.txt:
-/// `previews/<name>.png`, each image | ground truth | prediction (see `PredictionImages.panel`),
-/// so a person can see what the scores mean without running `predict`.
+/// `previews/<name>.png`, each image | ground truth | prediction over a legend of the classes'
+/// colours and names (see `PredictionImages.panel`), so a person can see what the scores mean
+/// without running `predict`.
 public enum ValidationPreviews {
     /// The folder, inside the run's folder, the panels go to.
     public static let folder = "previews"
 
     /// Runs `model` in eval mode, as `inference` says, on the first `count` samples of `loader`
-    /// (the validation loader, one sample per batch) and writes their panels to
-    /// `directory/previews/`; returns the paths.
+    /// (the validation loader, one sample per batch) and writes their panels, the legend naming
+    /// classes by `classNames`, to `directory/previews/`; returns the paths.
     /// Images are shown denormalised with `mean`/`std` (default: the loader's own normalisation)
     /// and cropped back to their size before padding. The model's training mode is restored.
     @discardableResult
     public static func write(model: any SegmentationModel, loader: DataLoader, count: Int = 3, directory: String,
                              inference settings: InferenceConfig = InferenceConfig(),
                              mean: [Float]? = nil, std: [Float]? = nil,
-                             palette: [Image.Color] = Image.Color.vocColorMap) throws -> [String] {
+                             palette: [Image.Color] = Image.Color.vocColorMap,
+                             classNames: [String]? = nil) throws -> [String] {
         let normalization: Normalization
         switch loader.transform {
         case .eval(let t): normalization = t.normalization
@@ -39,8 +41,9 @@ public enum ValidationPreviews {
             let size = batch.sizes[0]
             let image = try PredictionImages.denormalized(batch.unpadded(batch.images, item: 0), size: size,
                                                           channels: batch.images.c, mean: mean, std: std)
-            let panel = PredictionImages.panel(image: image, truth: batch.unpadded(batch.labels, item: 0),
-                                               prediction: prediction, palette: palette, ignoreIndex: ignore)
+            let panel = try PredictionImages.panel(image: image, truth: batch.unpadded(batch.labels, item: 0),
+                                                   prediction: prediction, palette: palette, ignoreIndex: ignore,
+                                                   classNames: classNames)
             let path = "\(folder)/\(batch.names[0] ?? "val_\(index)").png"
             try ImageCodec.writePNG(panel, to: path)
             paths.append(path)

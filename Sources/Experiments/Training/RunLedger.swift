@@ -102,10 +102,16 @@ public enum RunLedger {
         return names.compactMap { name in
             let dir = experimentDirectory + "/" + name
             guard FileManager.default.fileExists(atPath: dir + "/config.yaml") else { return nil }
-            let config = try? Experiment.load(dir + "/config.yaml", options: ConfigOptions(checkPaths: false)).runs.first?.config
+            let config = savedConfig(ofRunFolder: dir)
             let id = RunStatusFile.read(dir)?.id ?? String(name.split(separator: "@").first ?? Substring(name))
             return LedgerEntry(id: id, directory: dir, config: config)
         }
+    }
+
+    /// The resolved config a run folder keeps (its config.yaml), nil when it is missing or does
+    /// not read (a folder of another runexp version); data paths are not checked.
+    static func savedConfig(ofRunFolder directory: String) -> ExperimentConfig? {
+        try? Experiment.load(directory + "/config.yaml", options: ConfigOptions(checkPaths: false)).runs.first?.config
     }
 
     /// The count line and a table: run, status, epochs, best score (epoch), detail.

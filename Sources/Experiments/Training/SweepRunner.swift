@@ -225,21 +225,23 @@ public final class SweepRunner {
         let lock = try FileLock.lock(experimentDirectory + "/.summary.lock")
         defer { lock.release() }
         let metric = experiment.runs.first?.config.eval.metric ?? .dice
-        func row(_ id: String, _ dir: String, _ swept: [(key: String, value: String)]) -> SummaryRow {
+        func row(_ id: String, _ dir: String, _ swept: [(key: String, value: String)], _ config: ExperimentConfig?)
+            -> SummaryRow {
             let state = RunState(of: dir)
             let records = (try? MetricsLog.read(dir + "/metrics.jsonl")) ?? []
-            return SummaryRow(runID: id, status: state.status, note: state.detail,
-                              swept: swept, records: records, score: metric.score, wallSeconds: state.wallSeconds)
+            return SummaryRow(runID: id, status: state.status, note: state.detail, swept: swept, records: records,
+                              score: metric.score, wallSeconds: state.wallSeconds,
+                              classNames: config?.data.effectiveClassNames)
         }
         var rows = experiment.runs.map { run in
-            row(run.id, directory(of: run), run.idPieces)
+            row(run.id, directory(of: run), run.idPieces, run.config)
         }
         let ours = Set(experiment.runs.map(\.directoryName))
         let others = ((try? FileManager.default.contentsOfDirectory(atPath: experimentDirectory)) ?? []).sorted()
         for name in others where !ours.contains(name) {
             let dir = experimentDirectory + "/" + name
             guard let status = RunStatusFile.read(dir) else { continue }
-            rows.append(row(status.id, dir, RunSpec.pieces(ofID: status.id)))
+            rows.append(row(status.id, dir, RunSpec.pieces(ofID: status.id), RunLedger.savedConfig(ofRunFolder: dir)))
         }
         try SweepSummary.write(rows, title: experiment.name, to: experimentDirectory)
     }

@@ -220,9 +220,9 @@ public final class Trainer {
                                      metadata: session.metadata.merging(["epoch": "\(epoch)"]) { $1 })
                 // previews/ always shows what best.safetensors predicts.
                 try ValidationPreviews.write(model: setup.model, loader: setup.valLoader!, directory: directory,
-                                         inference: run.config.eval.inference)
+                                             inference: config.eval.inference, classNames: config.data.effectiveClassNames)
             }
-            try ResultFile.write(session.records, to: resultPath)
+            try ResultFile.write(session.records, classNames: config.data.effectiveClassNames, to: resultPath)
             writeProgressChart(session)
         }
         session.progress = TrainingProgress(epoch: epoch + 1, iteration: p.iteration, configHash: p.configHash)
@@ -263,7 +263,8 @@ public final class Trainer {
         let metric = run.config.eval.metric, elapsed = session.elapsed
         let summary = ResultFile.Summary(records: session.records, metric: metric.rawValue, score: metric.score,
                                          wallSeconds: elapsed, stopped: note.isEmpty ? nil : note)
-        try ResultFile.write(session.records, summary: summary, to: resultPath)
+        try ResultFile.write(session.records, summary: summary, classNames: run.config.data.effectiveClassNames,
+                             to: resultPath)
         writeProgressChart(session)
         try writeStatus(status, note: note, elapsed: elapsed)
     }
