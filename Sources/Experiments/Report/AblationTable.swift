@@ -68,6 +68,7 @@ public struct AblationTable: Sendable {
                   let scores = run.best?.scores else { continue }
             values[r][c].append(metric.score(scores))
         }
+        var resolvedBaseline: (key: String, value: String)?
         if let baseline {
             let key = try resolve(baseline.key, "--baseline")
             guard key == columnKey || (rowKeys == [key]) else {
@@ -79,23 +80,24 @@ public struct AblationTable: Sendable {
                 throw ReportError("--baseline \(baseline.key)=\(baseline.value): no run has \(key)=\(baseline.value); "
                                   + "its values are \(found.joined(separator: ", "))")
             }
+            resolvedBaseline = (key, baseline.value)
         }
         let selection = Set(runs.map(\.metric.rawValue))
-        let by = selection.count == 1 ? selection.first! : "each run's eval.metric"
+        let by = selection.count == 1 ? selection.first ?? "" : "each run's eval.metric"
         return AblationTable(rowKeys: rowKeys, columnKey: columnKey, rowLabels: rowLabels, columnLabels: columnLabels,
                              cells: values.map { $0.map(SampleStatistics.init) }, metric: metric,
                              caption: "\(metric.rawValue) at each run's best epoch (by \(by)), mean ± sample std over "
                                  + "the done runs of each cell (seeds, folds)",
-                             baseline: baseline.map { (try? resolve($0.key, "")) .map { k in (k, baseline!.value) } } ?? nil)
+                             baseline: resolvedBaseline)
     }
 
     /// Values in order of first appearance, or numerically when all are numbers (`base_c` 8 < 16).
     static func ordered(_ values: [String]) -> [String] {
         var seen: [String] = []
         for v in values where !seen.contains(v) { seen.append(v) }
-        let numbers = seen.map { Double($0) }
-        guard numbers.allSatisfy({ $0 != nil }) else { return seen }
-        return zip(seen, numbers).sorted { $0.1! < $1.1! }.map(\.0)
+        let numbers = seen.compactMap { Double($0) }
+        guard numbers.count == seen.count else { return seen }
+        return zip(seen, numbers).sorted { $0.1 < $1.1 }.map(\.0)
     }
 
     /// The baseline cell's mean for the cell at (r, c), or nil.
@@ -113,11 +115,11 @@ public struct AblationTable: Sendable {
     /// The row of each column's highest mean (ties: the first).
     var bestRows: [Int?] {
         columnLabels.indices.map { c in
-            var best: Int?
+            var best: (row: Int, mean: Double)?
             for r in rowLabels.indices where cells[r][c].mean.isFinite {
-                if best == nil || cells[r][c].mean > cells[best!][c].mean { best = r }
+                if best.map({ cells[r][c].mean > $0.mean }) ?? true { best = (r, cells[r][c].mean) }
             }
-            return best
+            return best?.row
         }
     }
 
@@ -141,7 +143,10 @@ public struct AblationTable: Sendable {
         return (value, count, delta)
     }
 
-    var columnTitles: [String] { columnKey == nil ? [metric.rawValue] : columnLabels.map { "\(columnKey!)=\($0)" } }
+    var columnTitles: [String] {
+        guard let columnKey else { return [metric.rawValue] }
+        return columnLabels.map { "\(columnKey)=\($0)" }
+    }
 
     /// The Markdown: a `# title` line, a caption line, then the table, the best of each column in bold.
     public func markdown(title: String) -> String { "# \(title)\n\n" + markdown }

@@ -28,19 +28,22 @@ public struct RunState: Sendable, Equatable {
             detail = FileLock.holder(directory + "/run.lock")
             return
         }
-        switch file?.status {
-        case .done?, .failed?:
-            status = file!.status
-            detail = file!.note
-        case .running?, .interrupted?:
-            // `running` with no holder: the process died without saying so (SIGKILL, power cut).
-            status = .interrupted
-            let note = file!.note
-            detail = note.isEmpty || note == "interrupted" ? "no process holds it; the same command resumes it" : note
-        case .pending?, nil:
+        let resumable = "no process holds it; the same command resumes it"
+        guard let file else {
+            // A checkpoint without a status file: killed before it wrote one.
             let started = FileManager.default.fileExists(atPath: Checkpoint.resumePath(directory))
             status = started ? .interrupted : .pending
-            detail = started ? "no process holds it; the same command resumes it" : ""
+            detail = started ? resumable : ""
+            return
+        }
+        switch file.status {
+        case .done, .failed, .pending:
+            status = file.status
+            detail = file.note
+        case .running, .interrupted:
+            // `running` with no holder: the process died without saying so (SIGKILL, power cut).
+            status = .interrupted
+            detail = file.note.isEmpty || file.note == "interrupted" ? resumable : file.note
         }
     }
 }
