@@ -121,7 +121,8 @@ final class ReportTests: XCTestCase {
         }
         XCTAssertTrue(html.contains("note &lt;with&gt; &quot;markup&quot;"))
         XCTAssertTrue(html.contains("<td class=\"num\"><b>0.810 ± 0.010</b> <span class=\"muted\">(n=3)</span></td>"), html)
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 1 + entries.count, "the groups' figure and one per run")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 1 + 2 * entries.count,
+                       "the groups' figure, and each run's progress chart and its every-score panel")
         XCTAssertEqual(html.components(separatedBy: "<details>").count - 1, entries.count)
         XCTAssertTrue(html.contains("<a href=\"./base_c=16,upsample=bilinear,seed=0/\">base_c=16,upsample=bilinear,seed=0</a>"))
         func captures(_ pattern: String) throws -> [String] {
@@ -147,6 +148,10 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(dice.points[1].y, 0.81, accuracy: 1e-12)
         XCTAssertEqual(dice.band[1].lo, 0.80, accuracy: 1e-12)
         XCTAssertEqual(dice.band[1].hi, 0.82, accuracy: 1e-12)
+        let scores = GroupCurves.allScoresPanel(runs[0])
+        XCTAssertEqual(scores.series.map(\.label), ["Dice", "mean IoU", "pixel accuracy"])
+        XCTAssertEqual(scores.series[0].points.map(\.y), [0.80 - 0.05, 0.80])
+        XCTAssertEqual(scores.series[0].band, [], "one run has no spread")
     }
 
     func testConfigDifferences() throws {

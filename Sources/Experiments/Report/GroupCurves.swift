@@ -5,25 +5,42 @@ enum GroupCurves {
     /// One panel per quantity: training loss, learning rate, and every validation score some run
     /// recorded (Dice, mean IoU, pixel accuracy; the paper metrics when computed).
     static func panels(_ groups: [ReplicateGroup<LedgerEntry>]) -> [ChartPanel] {
-        var quantities: [(title: String, value: (EpochRecord) -> Double?)] = [
-            ("Training loss", { $0.trainLoss }),
-            ("Learning rate", { $0.lr }),
-            ("Validation Dice", { $0.scores?.dice }),
-            ("Validation mean IoU", { $0.scores?.meanIoU }),
-            ("Validation pixel accuracy", { $0.scores?.globalAccuracy }),
-        ]
         let records = groups.flatMap { $0.members.flatMap(\.records) }
-        if records.contains(where: { $0.scores?.pixel != nil }) {
-            quantities += SweepSummary.paperMetrics.map { m in
-                ("Validation \(m.rawValue)", { r in r.scores.map(m.score).flatMap { $0.isNaN ? nil : $0 } })
-            }
-        }
+        let quantities: [(title: String, value: (EpochRecord) -> Double?)] =
+            [("Training loss", { $0.trainLoss }), ("Learning rate", { $0.lr })] + validationQuantities(records)
         let epochs = records.map(\.epoch)
         let range = epochs.min().flatMap { lo in epochs.max().map { hi in lo < hi ? Double(lo)...Double(hi) : nil } } ?? nil
         return quantities.map { q in
             ChartPanel(title: q.title, xLabel: "epoch", yLabel: "", logY: false,
                        series: groups.enumerated().map { i, g in series(g, colour: i, q.value) }, xRange: range)
         }
+    }
+
+    /// Every validation score of one run in one panel (Dice, mean IoU, pixel accuracy, and the
+    /// paper metrics when computed): what the run's progress chart leaves out.
+    static func allScoresPanel(_ run: LedgerEntry) -> ChartPanel {
+        let group = ReplicateGroup(pieces: [], members: [run])
+        let series = validationQuantities(run.records).enumerated().map { i, q in
+            var s = Self.series(group, colour: i, q.value)
+            s.label = q.title.replacingOccurrences(of: "Validation ", with: "")
+            return s
+        }
+        return ChartPanel(title: "Every validation score", xLabel: "epoch", yLabel: "score", series: series)
+    }
+
+    /// The validation scores some record holds, with how to read each.
+    static func validationQuantities(_ records: [EpochRecord]) -> [(title: String, value: (EpochRecord) -> Double?)] {
+        var quantities: [(title: String, value: (EpochRecord) -> Double?)] = [
+            ("Validation Dice", { $0.scores?.dice }),
+            ("Validation mean IoU", { $0.scores?.meanIoU }),
+            ("Validation pixel accuracy", { $0.scores?.globalAccuracy }),
+        ]
+        if records.contains(where: { $0.scores?.pixel != nil }) {
+            quantities += SweepSummary.paperMetrics.map { m in
+                ("Validation \(m.rawValue)", { r in r.scores.map(m.score).flatMap { $0.isNaN ? nil : $0 } })
+            }
+        }
+        return quantities
     }
 
     static func series(_ group: ReplicateGroup<LedgerEntry>, colour: Int, _ value: (EpochRecord) -> Double?) -> ChartSeries {

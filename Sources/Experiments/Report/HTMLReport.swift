@@ -4,8 +4,8 @@ import Nets
 /// `report.html`: one self-contained page about an experiment's runs that opens from disk with no
 /// network (charts inline as SVG, preview images as data URIs): the ablation table, the training
 /// curves of each replicate group overlaid with ± std bands, every run's state with the config
-/// values that tell it from the others and a link to its folder, then each run's own curves and
-/// first validation previews.
+/// values that tell it from the others and a link to its folder, then each run's own curves (its
+/// progress chart and every validation score) and first validation previews.
 public enum HTMLReport {
     /// Previews shown per run (the run folder keeps them all).
     static let previewsPerRun = 2
@@ -51,6 +51,8 @@ public enum HTMLReport {
             html += "<p><a href=\"\(escape(runLink(run)))\">run folder</a></p>\n"
             if !run.records.isEmpty {
                 html += try ProgressChart.figure(run.records, metric: run.metric).svg(idPrefix: "run\(i)-")
+                html += try ChartFigure(panels: [GroupCurves.allScoresPanel(run)], columns: 1, panelWidth: 720, panelHeight: 280)
+                    .svg(idPrefix: "scores\(i)-")
             }
             for image in previews(run.directory) {
                 html += "<br><img class=\"preview\" alt=\"\(escape(image.name))\" src=\"data:image/png;base64,\(image.base64)\">\n"
