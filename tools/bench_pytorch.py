@@ -11,7 +11,7 @@ A step is: forward, loss = cross-entropy (class weights [1, 2], ignore 255) + mu
 Dice loss (tools/reference/losses.py, the recipe of the reference UNet), backward, and
 SGD (lr 0.01, momentum 0.9, weight decay 1e-4). Input and targets are random (seeded);
 about 5% of target pixels are 255. Tensors are PyTorch's default contiguous NCHW unless
---channels-last. After --warmup untimed steps, --steps steps are timed one by one.
+--channels-last (--autocast-bf16: mixed precision, channels_last). After --warmup untimed steps, --steps steps are timed one by one.
 
     /tmp/torchvenv/bin/python tools/bench_pytorch.py            # base_c 32, bilinear, batch 4, 256x256
     /tmp/torchvenv/bin/python tools/bench_pytorch.py --threads 1 --channels-last
@@ -49,12 +49,17 @@ def parse():
     p.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
     p.add_argument("--channels-last", action="store_true",
                    help="model and input in torch.channels_last (default: contiguous NCHW)")
+    p.add_argument("--autocast-bf16", action="store_true",
+                   help="forward and loss under torch.autocast('cpu', dtype=torch.bfloat16), implying "
+                        "--channels-last: PyTorch's mixed precision, the peer of runexp's precision: bf16")
     p.add_argument("--transposed", action="store_true",
                    help="transposed-convolution upsampling (default: bilinear)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and data (default 0)")
     p.add_argument("--model", default="unet", choices=["unet", "unetpp", "deeplabv3plus", "lraspp"],
                    help="the model to train (default: the recipe's UNet)")
     args = p.parse_args()
+    if args.autocast_bf16:
+        args.channels_last = True
     if min(args.base_c, args.batch, args.size, args.threads, args.steps) < 1 or args.warmup < 0:
         p.error("--base-c, --batch, --size, --threads and --steps must be at least 1, --warmup at least 0")
     if args.size < 16:
@@ -101,9 +106,12 @@ def main():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
 
     def step():
-        out = model(x)
-        loss = criterion(out["out"] if isinstance(out, dict) else out, target, class_weight=class_weight,
-                         ignore_index=255)
+        # Autocast runs convolutions in bf16 and keeps BatchNorm, softmax and the loss in fp32;
+        # weights and their gradients stay fp32 (the master copy SGD updates).
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast_bf16):
+            out = model(x)
+            loss = criterion(out["out"] if isinstance(out, dict) else out, target, class_weight=class_weight,
+                             ignore_index=255)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -121,6 +129,8 @@ def main():
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     mode = ("transposed" if args.transposed else "bilinear") if args.model == "unet" else ""
     layout = "channels_last" if args.channels_last else "NCHW"
+    if args.autocast_bf16:
+        layout += ", autocast bf16"
     print(f"pytorch {torch.__version__} cpu ({platform.machine()}, {args.threads} threads, {layout}) "
           f"{describe(args)} {mode} ({parameter_count(model):,} params) batch {args.batch} "
           f"3x{args.size}x{args.size}, {args.classes} classes, CE+Dice, SGD: "
