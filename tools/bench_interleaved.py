@@ -5,7 +5,7 @@ Each command must print one line with "<x> img/s mean" and "peak RSS <n> MiB" (w
 `runexp bench` and tools/bench_pytorch.py print). Before each run the 1-minute load average
 must be below --max-load; otherwise it waits (up to --wait seconds, then runs anyway and
 says so). Prints each run as it ends and then, per command, the mean, min and max of
-images/s and of peak RSS, and the load seen before its runs.
+images/s (and its sample sd) and of peak RSS, and the load seen before its runs.
 
     python3 tools/bench_interleaved.py --rounds 4 \\
         'runexp fp32=.build/release/runexp bench --steps 8' \\
@@ -51,12 +51,13 @@ def main():
             results[name].append((float(rate.group(1)), int(rss.group(1)), load))
             late = "" if load < args.max_load else f" (load still {load:.2f} after {waited:.0f} s)"
             print(f"round {r} {name}: {rate.group(1)} img/s, {rss.group(1)} MiB, load {load:.2f}{late}", flush=True)
-    print("\n| engine | images/s mean | min–max | peak RSS MiB (max) | load before runs |\n|---|---:|---:|---:|---:|")
+    print("\n| engine | images/s mean ± sd | min–max | peak RSS MiB | load before runs |\n|---|---:|---:|---:|---:|")
     for name, rows in results.items():
         if not rows:
             continue
         rates, rss, loads = zip(*rows)
-        print(f"| {name} | {statistics.mean(rates):.2f} | {min(rates):.2f}–{max(rates):.2f} | {max(rss)} "
+        sd = statistics.stdev(rates) if len(rates) > 1 else 0
+        print(f"| {name} | {statistics.mean(rates):.2f} ± {sd:.2f} | {min(rates):.2f}–{max(rates):.2f} | {min(rss)}–{max(rss)} "
               f"| {min(loads):.2f}–{max(loads):.2f} |")
 
 

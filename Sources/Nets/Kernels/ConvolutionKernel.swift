@@ -71,17 +71,22 @@ final class ConvolutionKernel {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [ConvGeometry: ConvolutionKernel] = [:]
 
-    /// The shared kernel for `g`, created (JIT-compiled) on first use.
+    /// The shared kernel for `g`, created (JIT-compiled) on first use. A bf16 geometry that
+    /// oneDNN has no bf16 kernel for gets the fp32 kernel: that convolution runs in fp32.
     static func get(_ g: ConvGeometry) -> ConvolutionKernel {
         lock.lock()
         defer { lock.unlock() }
         if let k = cache[g] { return k }
-        let k = ConvolutionKernel(g)
+        var fp32 = g
+        fp32.precision = .fp32
+        // Only bf16 may come back nil; an fp32 kernel that cannot be made is a shape bug and traps.
+        let k = ConvolutionKernel(g) ?? cache[fp32] ?? ConvolutionKernel(fp32)!
         cache[g] = k
+        cache[k.geometry] = k
         return k
     }
 
-    private init(_ g: ConvGeometry) {
+    private init?(_ g: ConvGeometry) {
         geometry = g
         src = DNNL.activation(g.inputShape)
         dst = DNNL.activation(g.outputShape)
@@ -110,6 +115,9 @@ final class ConvolutionKernel {
         let biasDesc: UnsafeMutablePointer<dnnl_memory_desc_t>? = g.bias ? biasStorage : nil
         let alg = g.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
         let name = g.description
+        func create<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil, _ what: String) -> dnnl_primitive_desc_t? {
+            g.precision == .fp32 ? DNNL.primitiveDesc(&desc, hint: hint, what) : DNNL.implementedPrimitiveDesc(&desc, hint: hint)
+        }
 
         var fd = dnnl_convolution_desc_t()
         if g.transposed {
@@ -119,8 +127,7 @@ final class ConvolutionKernel {
             DNNL.check(dnnl_dilated_convolution_forward_desc_init(
                 &fd, dnnl_forward_training, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
         }
-        let fpd = DNNL.primitiveDesc(&fd, "\(name) forward")
-        forward = DNNL.Primitive(pd: fpd)
+        guard let fpd = create(&fd, "\(name) forward") else { return nil }
 
         (s, d) = (src, dstOperand)
         var bd = dnnl_convolution_desc_t()
@@ -131,7 +138,7 @@ final class ConvolutionKernel {
             DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
                 &bd, alg, &s, &w, &d, &strides, &dilates, &padL, &padR), name)
         }
-        backwardData = DNNL.Primitive(pd: DNNL.primitiveDesc(&bd, hint: fpd, "\(name) backward data"))
+        guard let bpd = create(&bd, hint: fpd, "\(name) backward data") else { return nil }
 
         (s, d) = (srcOperand, dstOperand)
         var wdiff = DNNL.any(g.weightDims)
@@ -143,7 +150,10 @@ final class ConvolutionKernel {
             DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(
                 &wd, alg, &s, &wdiff, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
         }
-        backwardWeights = DNNL.Primitive(pd: DNNL.primitiveDesc(&wd, hint: fpd, "\(name) backward weights"))
+        guard let wpd = create(&wd, hint: fpd, "\(name) backward weights") else { return nil }
+        forward = DNNL.Primitive(pd: fpd)
+        backwardData = DNNL.Primitive(pd: bpd)
+        backwardWeights = DNNL.Primitive(pd: wpd)
     }
 
     /// The weights in the format `primitive` wants: `weight` itself when the formats agree,

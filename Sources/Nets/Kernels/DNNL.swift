@@ -143,6 +143,16 @@ enum DNNL {
         return pd!
     }
 
+    /// Like `primitiveDesc`, but nil where oneDNN has no implementation for the descriptor (a
+    /// bf16 kernel this CPU or version lacks) instead of a trap.
+    static func implementedPrimitiveDesc<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
+        var pd: dnnl_primitive_desc_t?
+        let status = withUnsafePointer(to: &desc) { d in
+            dnnl_primitive_desc_create(&pd, UnsafeRawPointer(d), nil, engine, hint)
+        }
+        return status == dnnl_success ? pd : nil
+    }
+
     /// Copies `src` (described by `from`) into `dst` (described by `to`), converting the format.
     static func reorder(from: dnnl_memory_desc_t, _ src: UnsafeMutableRawPointer,
                         to: dnnl_memory_desc_t, _ dst: UnsafeMutableRawPointer) {
