@@ -115,8 +115,10 @@ final class ConvolutionKernel {
         let biasDesc: UnsafeMutablePointer<dnnl_memory_desc_t>? = g.bias ? biasStorage : nil
         let alg = g.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
         let name = g.description
-        func create<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil, _ what: String) -> dnnl_primitive_desc_t? {
-            g.precision == .fp32 ? DNNL.primitiveDesc(&desc, hint: hint, what) : DNNL.implementedPrimitiveDesc(&desc, hint: hint)
+        func create<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil, avoiding: String? = nil,
+                       _ what: String) -> dnnl_primitive_desc_t? {
+            g.precision == .fp32 ? DNNL.primitiveDesc(&desc, hint: hint, what)
+                : DNNL.implementedPrimitiveDesc(&desc, hint: hint, avoiding: avoiding)
         }
 
         var fd = dnnl_convolution_desc_t()
@@ -150,7 +152,10 @@ final class ConvolutionKernel {
             DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(
                 &wd, alg, &s, &wdiff, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
         }
-        guard let wpd = create(&wd, hint: fpd, "\(name) backward weights") else { return nil }
+        // oneDNN 2.6's AMX bf16 backward-weights kernel corrupts the heap on UNet's 480x480
+        // layers (DRIVE's crop: "corrupted double-linked list" or a bus error right after it
+        // runs; 256x256 survives); its avx512_core_bf16 kernel is used instead.
+        guard let wpd = create(&wd, hint: fpd, avoiding: "amx", "\(name) backward weights") else { return nil }
         forward = DNNL.Primitive(pd: fpd)
         backwardData = DNNL.Primitive(pd: bpd)
         backwardWeights = DNNL.Primitive(pd: wpd)

@@ -144,13 +144,25 @@ enum DNNL {
     }
 
     /// Like `primitiveDesc`, but nil where oneDNN has no implementation for the descriptor (a
-    /// bf16 kernel this CPU or version lacks) instead of a trap.
-    static func implementedPrimitiveDesc<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
-        var pd: dnnl_primitive_desc_t?
+    /// bf16 kernel this CPU or version lacks) instead of a trap; with `avoiding`, the first
+    /// implementation whose name (`jit:avx512_core_amx_bf16`) does not contain it.
+    static func implementedPrimitiveDesc<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil,
+                                            avoiding: String? = nil) -> dnnl_primitive_desc_t? {
+        var iterator: dnnl_primitive_desc_iterator_t?
         let status = withUnsafePointer(to: &desc) { d in
-            dnnl_primitive_desc_create(&pd, UnsafeRawPointer(d), nil, engine, hint)
+            dnnl_primitive_desc_iterator_create(&iterator, UnsafeRawPointer(d), nil, engine, hint)
         }
-        return status == dnnl_success ? pd : nil
+        guard status == dnnl_success, let iterator else { return nil }
+        defer { dnnl_primitive_desc_iterator_destroy(iterator) }
+        repeat {
+            guard let pd = dnnl_primitive_desc_iterator_fetch(iterator) else { return nil }
+            var s: UnsafePointer<CChar>?
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s)
+            let name = s.map { String(cString: $0) } ?? ""
+            if avoiding.map({ !name.contains($0) }) ?? true { return pd }
+            dnnl_primitive_desc_destroy(pd)
+        } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
+        return nil
     }
 
     /// Copies `src` (described by `from`) into `dst` (described by `to`), converting the format.
