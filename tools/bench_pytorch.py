@@ -6,6 +6,8 @@ implementation runexp's matches key for key), on the CPU, timed the way a PyTorc
     --model unetpp          UNet++ (tools/reference/nested_unet.py), nb_filter 32 ... 512
     --model deeplabv3plus   VainF's DeepLabV3+ on ResNet-18, output stride 16 (tools/reference/deeplabv3plus.py)
     --model lraspp          torchvision's lraspp_mobilenet_v3_large
+    --model fcn_resnet50    torchvision's fcn_resnet50 (output stride 8, aux head, loss out + 0.5 aux)
+    --model deeplabv3_resnet50  torchvision's deeplabv3_resnet50 (output stride 8, aux head, loss out + 0.5 aux)
 
 A step is: forward, loss = cross-entropy (class weights [1, 2], ignore 255) + multiclass
 Dice loss (tools/reference/losses.py, the recipe of the reference UNet), backward, and
@@ -55,7 +57,7 @@ def parse():
     p.add_argument("--transposed", action="store_true",
                    help="transposed-convolution upsampling (default: bilinear)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and data (default 0)")
-    p.add_argument("--model", default="unet", choices=["unet", "unetpp", "deeplabv3plus", "lraspp"],
+    p.add_argument("--model", default="unet", choices=["unet", "unetpp", "deeplabv3plus", "lraspp", "fcn_resnet50", "deeplabv3_resnet50"],
                    help="the model to train (default: the recipe's UNet)")
     args = p.parse_args()
     if args.autocast_bf16:
@@ -77,12 +79,17 @@ def build(args):
     if args.model == "lraspp":
         from torchvision.models.segmentation import lraspp_mobilenet_v3_large
         return lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=args.classes)
+    if args.model in ("fcn_resnet50", "deeplabv3_resnet50"):
+        from torchvision.models import segmentation
+        return getattr(segmentation, args.model)(weights=None, weights_backbone=None, num_classes=args.classes,
+                                                 aux_loss=True)
     return UNet(in_channels=3, num_classes=args.classes, bilinear=not args.transposed, base_c=args.base_c)
 
 
 def describe(args):
     return {"unet": f"UNet base_c={args.base_c}", "unetpp": "UNet++", "deeplabv3plus": "DeepLabV3+ ResNet-18 OS16",
-            "lraspp": "LR-ASPP MobileNetV3-Large"}[args.model]
+            "lraspp": "LR-ASPP MobileNetV3-Large", "fcn_resnet50": "FCN ResNet-50 OS8",
+            "deeplabv3_resnet50": "DeepLabV3 ResNet-50 OS8"}[args.model]
 
 
 def main():
@@ -112,6 +119,8 @@ def main():
             out = model(x)
             loss = criterion(out["out"] if isinstance(out, dict) else out, target, class_weight=class_weight,
                              ignore_index=255)
+            if isinstance(out, dict) and "aux" in out:  # torchvision's references: out + 0.5 * aux
+                loss = loss + 0.5 * criterion(out["aux"], target, class_weight=class_weight, ignore_index=255)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
