@@ -6,12 +6,14 @@ implementation runexp's matches key for key), on the CPU, timed the way a PyTorc
     --model unetpp          UNet++ (tools/reference/nested_unet.py), nb_filter 32 ... 512
     --model deeplabv3plus   VainF's DeepLabV3+ on ResNet-18, output stride 16 (tools/reference/deeplabv3plus.py)
     --model lraspp          torchvision's lraspp_mobilenet_v3_large
+    --model fcn_resnet50    torchvision's fcn_resnet50 (output stride 8, aux head, loss out + 0.5 aux)
+    --model deeplabv3_resnet50  torchvision's deeplabv3_resnet50 (output stride 8, aux head, loss out + 0.5 aux)
 
 A step is: forward, loss = cross-entropy (class weights [1, 2], ignore 255) + multiclass
 Dice loss (tools/reference/losses.py, the recipe of the reference UNet), backward, and
 SGD (lr 0.01, momentum 0.9, weight decay 1e-4). Input and targets are random (seeded);
 about 5% of target pixels are 255. Tensors are PyTorch's default contiguous NCHW unless
---channels-last. After --warmup untimed steps, --steps steps are timed one by one.
+--channels-last (--autocast-bf16: mixed precision, channels_last). After --warmup untimed steps, --steps steps are timed one by one.
 
     /tmp/torchvenv/bin/python tools/bench_pytorch.py            # base_c 32, bilinear, batch 4, 256x256
     /tmp/torchvenv/bin/python tools/bench_pytorch.py --threads 1 --channels-last
@@ -49,12 +51,17 @@ def parse():
     p.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
     p.add_argument("--channels-last", action="store_true",
                    help="model and input in torch.channels_last (default: contiguous NCHW)")
+    p.add_argument("--autocast-bf16", action="store_true",
+                   help="forward and loss under torch.autocast('cpu', dtype=torch.bfloat16), implying "
+                        "--channels-last: PyTorch's mixed precision, the peer of runexp's precision: bf16")
     p.add_argument("--transposed", action="store_true",
                    help="transposed-convolution upsampling (default: bilinear)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and data (default 0)")
-    p.add_argument("--model", default="unet", choices=["unet", "unetpp", "deeplabv3plus", "lraspp"],
+    p.add_argument("--model", default="unet", choices=["unet", "unetpp", "deeplabv3plus", "lraspp", "fcn_resnet50", "deeplabv3_resnet50"],
                    help="the model to train (default: the recipe's UNet)")
     args = p.parse_args()
+    if args.autocast_bf16:
+        args.channels_last = True
     if min(args.base_c, args.batch, args.size, args.threads, args.steps) < 1 or args.warmup < 0:
         p.error("--base-c, --batch, --size, --threads and --steps must be at least 1, --warmup at least 0")
     if args.size < 16:
@@ -72,12 +79,17 @@ def build(args):
     if args.model == "lraspp":
         from torchvision.models.segmentation import lraspp_mobilenet_v3_large
         return lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=args.classes)
+    if args.model in ("fcn_resnet50", "deeplabv3_resnet50"):
+        from torchvision.models import segmentation
+        return getattr(segmentation, args.model)(weights=None, weights_backbone=None, num_classes=args.classes,
+                                                 aux_loss=True)
     return UNet(in_channels=3, num_classes=args.classes, bilinear=not args.transposed, base_c=args.base_c)
 
 
 def describe(args):
     return {"unet": f"UNet base_c={args.base_c}", "unetpp": "UNet++", "deeplabv3plus": "DeepLabV3+ ResNet-18 OS16",
-            "lraspp": "LR-ASPP MobileNetV3-Large"}[args.model]
+            "lraspp": "LR-ASPP MobileNetV3-Large", "fcn_resnet50": "FCN ResNet-50 OS8",
+            "deeplabv3_resnet50": "DeepLabV3 ResNet-50 OS8"}[args.model]
 
 
 def main():
@@ -101,9 +113,14 @@ def main():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
 
     def step():
-        out = model(x)
-        loss = criterion(out["out"] if isinstance(out, dict) else out, target, class_weight=class_weight,
-                         ignore_index=255)
+        # Autocast runs convolutions in bf16 and keeps BatchNorm, softmax and the loss in fp32;
+        # weights and their gradients stay fp32 (the master copy SGD updates).
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast_bf16):
+            out = model(x)
+            loss = criterion(out["out"] if isinstance(out, dict) else out, target, class_weight=class_weight,
+                             ignore_index=255)
+            if isinstance(out, dict) and "aux" in out:  # torchvision's references: out + 0.5 * aux
+                loss = loss + 0.5 * criterion(out["aux"], target, class_weight=class_weight, ignore_index=255)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -121,6 +138,8 @@ def main():
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     mode = ("transposed" if args.transposed else "bilinear") if args.model == "unet" else ""
     layout = "channels_last" if args.channels_last else "NCHW"
+    if args.autocast_bf16:
+        layout += ", autocast bf16"
     print(f"pytorch {torch.__version__} cpu ({platform.machine()}, {args.threads} threads, {layout}) "
           f"{describe(args)} {mode} ({parameter_count(model):,} params) batch {args.batch} "
           f"3x{args.size}x{args.size}, {args.classes} classes, CE+Dice, SGD: "

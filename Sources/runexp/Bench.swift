@@ -27,6 +27,10 @@ struct Bench: ParsableCommand {
     var overrides: [String] = []
     @Option(help: ArgumentHelp("Freeze this group or name prefix of the model (e.g. backbone).", valueName: "name"))
     var freeze: String?
+    @Option(help: ArgumentHelp("Convolution precision: fp32, or bf16 (bf16 kernels, fp32 master weights, loss and "
+                               + "BatchNorm; fp32 with a notice on CPUs without AVX512-BF16 or AMX). "
+                               + "With --config, default: the config's.", valueName: "fp32|bf16"))
+    var precision: Precision?
 
     func validate() throws {
         guard baseC >= 1, batch >= 1, size >= 16, classes >= 2, steps >= 1, warmup >= 0 else {
@@ -67,6 +71,9 @@ struct Bench: ParsableCommand {
         guard size >= model.minimumInputSide else {
             throw ValidationError("--size \(size) is smaller than this model's minimum input of \(model.minimumInputSide)")
         }
+        let (precision, notice) = KernelLibrary.available(self.precision ?? run?.config.precision ?? .fp32)
+        if let notice { print(notice) }
+        model.setPrecision(precision)
         let images = Tensor.activation(batch, inChannels, size, size)
         images.fillNormal(std: 1, &rng)
         var labels = LabelMap(n: batch, h: size, w: size)
@@ -82,7 +89,8 @@ struct Bench: ParsableCommand {
 
         let frozen = freezeEncoder ? "encoder" : freeze
         print("\(title) (\(model.parameterCount) params\(frozen.map { ", \($0) frozen" } ?? "")), "
-              + "batch \(batch) \(inChannels)x\(size)x\(size), \(classes) classes, \(Threads.count) threads")
+              + "batch \(batch) \(inChannels)x\(size)x\(size), \(classes) classes, \(Threads.count) threads, \(precision) "
+              + "(\(KernelLibrary.cpuISA))")
         var times: [Double] = []
         for _ in 0..<warmup { _ = try step(images, labels, lr: 0.01) }
         let warm = step.phaseSeconds
@@ -102,3 +110,4 @@ struct Bench: ParsableCommand {
                      phases[0] / n, phases[1] / n, phases[2] / n, phases[3] / n, MemoryStats.peakTensorBytes >> 20))
     }
 }
+extension Precision: ExpressibleByArgument {}

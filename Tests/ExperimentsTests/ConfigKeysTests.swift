@@ -33,6 +33,7 @@ final class ConfigKeysTests: XCTestCase {
         init: {checkpoint: start.safetensors}
         """,
         """
+        precision: bf16
         data: {dataset: synthetic}
         model: {name: fcn, backbone: vgg16}
         optimizer: {name: adam}

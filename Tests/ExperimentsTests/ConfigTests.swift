@@ -253,4 +253,18 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(configErrors("data: {dataset: voc, root: voc, year: 2010}\n"),
                        ["exp.yaml:1:39: data.year must be 2007 or 2012, got 2010"])
     }
+
+    /// `precision` defaults to fp32 and is then absent from config.yaml, so fp32 runs keep the
+    /// hashes they had before the key existed; bf16 is written and changes the hash.
+    func testPrecisionIsWrittenOnlyWhenBF16() throws {
+        let fp32 = try loadConfig("seed: 1\n").runs[0]
+        XCTAssertEqual(fp32.config.precision, .fp32)
+        XCTAssertFalse(fp32.config.yaml.contains("precision"))
+        let bf16 = try loadConfig("seed: 1\nprecision: bf16\n").runs[0]
+        XCTAssertEqual(bf16.config.precision, .bf16)
+        XCTAssertTrue(bf16.config.yaml.contains("precision: bf16"))
+        XCTAssertNotEqual(bf16.hash, fp32.hash)
+        XCTAssertEqual(try loadConfig("seed: 1\nprecision: fp32\n").runs[0].hash, fp32.hash)
+        XCTAssertEqual(configErrors("precision: fp16\n"), ["exp.yaml:1:12: precision must be 'fp32' or 'bf16', got 'fp16'; did you mean 'fp32'?"])
+    }
 }

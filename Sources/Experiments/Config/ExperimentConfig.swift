@@ -1,3 +1,5 @@
+import Nets
+
 /// One fully resolved, validated training configuration: everything that decides a
 /// result. Built from YAML by `Experiment.load` (one per run of a sweep); the trainer reads
 /// it and never the YAML. `yaml` is its canonical text, the run's `config.yaml`.
@@ -7,6 +9,9 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var seed = 0
     /// Worker threads; 0 uses every core. Not part of the run hash (see `hash`).
     public var threads = 0
+    /// The format convolutions compute in (`Precision`); bf16 falls back to fp32, with a
+    /// notice, on CPUs without bf16 kernels.
+    public var precision = Precision.fp32
     public var data = DataConfig()
     public var model = ModelConfig()
     public var loss = LossConfig()
@@ -38,6 +43,9 @@ extension ExperimentConfig: ConfigSection {
         .readBeforeDecoding("base"),
         .value("seed", \.seed, check: { [($0.seed >= 0, "must be >= 0")] }),
         .value("threads", \.threads, check: { [($0.threads >= 0, "must be >= 0 (0 uses every core)")] }),
+        // Written only when not fp32, so the configs (and run hashes) of fp32 runs stay as they were.
+        .value("precision", \.precision, reading: { r, key, node, _ in r.choice(key, node) },
+               writing: { $0 == .fp32 ? nil : $0.rawValue }),
         .section("data", \.data),
         .section("model", \.model),
         .section("loss", \.loss) { c, r in LossConfig(r, numClasses: c.data.numClasses) },
@@ -117,6 +125,8 @@ extension ExperimentConfig: ConfigSection {
         }
     }
 }
+
+extension Precision: ConfigChoice {}
 
 /// Letters, digits, `_ - . = , +` and not starting with `.` or `-`: safe as a folder name.
 func isFolderName(_ s: String) -> Bool {

@@ -118,6 +118,9 @@ public final class Trainer {
         try FileManager.default.createDirectory(atPath: directory + "/checkpoints", withIntermediateDirectories: true)
         try AtomicFile.write(run.configYAML, to: directory + "/config.yaml")
         let log = try RunLog(path: directory + "/log.txt")
+        let (precision, notice) = KernelLibrary.available(config.precision)
+        model.setPrecision(precision)
+        if let notice { log.write(notice) }
         let progress = try Checkpoint.restore(model: model, optimizer: setup.optimizer, runDirectory: directory)
             ?? TrainingProgress(configHash: run.hash)
         if progress.iteration > 0 || progress.epoch > 0 {

@@ -11,6 +11,8 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
     var groups = 1
     var bias: Bool
     var transposed: Bool
+    /// bf16: the primitives read bf16 input, weights and output gradient and write fp32.
+    var precision: Precision = .fp32
 
     var outHeight: Int { outSize(height) }
     var outWidth: Int { outSize(width) }
@@ -41,7 +43,7 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
     }
 
     var description: String {
-        "\(transposed ? "deconv" : "conv") n\(n) c\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) p\(padding) d\(dilation) op\(outputPadding) g\(groups) b\(bias)"
+        "\(transposed ? "deconv" : "conv") n\(n) c\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) p\(padding) d\(dilation) op\(outputPadding) g\(groups) b\(bias) \(precision)"
     }
 }
 
@@ -50,35 +52,54 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
 /// Activations are passed as NHWC and weights in PyTorch's layout; the primitives pick
 /// their own (blocked) weight format, and we reorder the small weight tensors to and
 /// from it each step, which costs far less than reordering activations.
+///
+/// In bf16 the input and the output gradient are converted to bf16 NHWC once each (an
+/// `Operand`, which backward keeps instead of the fp32 input: half the bytes), the weights
+/// once per step by the same reorder that blocks them; outputs, input gradients, weight
+/// and bias gradients stay fp32, so everything outside the convolution is unchanged.
 final class ConvolutionKernel {
     let geometry: ConvGeometry
     let forward: DNNL.Primitive
     let backwardData: DNNL.Primitive
     let backwardWeights: DNNL.Primitive
     let userWeights: dnnl_memory_desc_t
+    /// fp32 NHWC input and output as the layers hold them.
     let src, dst, bias: dnnl_memory_desc_t
+    /// The input and output gradient as the primitives read them (bf16 NHWC in bf16, else `src`, `dst`).
+    let srcOperand, dstOperand: dnnl_memory_desc_t
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [ConvGeometry: ConvolutionKernel] = [:]
 
-    /// The shared kernel for `g`, created (JIT-compiled) on first use.
+    /// The shared kernel for `g`, created (JIT-compiled) on first use. A bf16 geometry that
+    /// oneDNN has no bf16 kernel for gets the fp32 kernel: that convolution runs in fp32.
     static func get(_ g: ConvGeometry) -> ConvolutionKernel {
         lock.lock()
         defer { lock.unlock() }
         if let k = cache[g] { return k }
-        let k = ConvolutionKernel(g)
+        var fp32 = g
+        fp32.precision = .fp32
+        // Only bf16 may come back nil; an fp32 kernel that cannot be made is a shape bug and traps.
+        let k = ConvolutionKernel(g) ?? cache[fp32] ?? ConvolutionKernel(fp32)!
         cache[g] = k
+        cache[k.geometry] = k
         return k
     }
 
-    private init(_ g: ConvGeometry) {
+    private init?(_ g: ConvGeometry) {
         geometry = g
         src = DNNL.activation(g.inputShape)
         dst = DNNL.activation(g.outputShape)
         bias = DNNL.desc([g.outChannels], dnnl_a)
         userWeights = DNNL.desc(g.weightDims, g.userWeightTag)
-        var w = DNNL.any(g.weightDims)
-        var (s, d) = (src, dst)
+        let low = g.precision == .bf16 ? dnnl_bf16 : dnnl_f32
+        srcOperand = DNNL.activation(g.inputShape, low)
+        dstOperand = DNNL.activation(g.outputShape, low)
+        // Forward reads (bf16 src, bf16 w) and writes fp32 dst; backward data reads (bf16 w,
+        // bf16 diff_dst) and writes fp32 diff_src; backward weights reads (bf16 src, bf16
+        // diff_dst) and writes fp32 diff_weights: one descriptor set per pass.
+        var w = DNNL.any(g.weightDims, low)
+        var (s, d) = (srcOperand, dst)
         let b = bias
         var strides = [Int64(g.stride), Int64(g.stride)]
         var dilates = [Int64(g.dilation - 1), Int64(g.dilation - 1)]  // oneDNN counts extra gaps: 0 = dense
@@ -94,6 +115,11 @@ final class ConvolutionKernel {
         let biasDesc: UnsafeMutablePointer<dnnl_memory_desc_t>? = g.bias ? biasStorage : nil
         let alg = g.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
         let name = g.description
+        func create<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil, avoiding: String? = nil,
+                       _ what: String) -> dnnl_primitive_desc_t? {
+            g.precision == .fp32 ? DNNL.primitiveDesc(&desc, hint: hint, what)
+                : DNNL.implementedPrimitiveDesc(&desc, hint: hint, avoiding: avoiding)
+        }
 
         var fd = dnnl_convolution_desc_t()
         if g.transposed {
@@ -103,9 +129,9 @@ final class ConvolutionKernel {
             DNNL.check(dnnl_dilated_convolution_forward_desc_init(
                 &fd, dnnl_forward_training, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
         }
-        let fpd = DNNL.primitiveDesc(&fd, "\(name) forward")
-        forward = DNNL.Primitive(pd: fpd)
+        guard let fpd = create(&fd, "\(name) forward") else { return nil }
 
+        (s, d) = (src, dstOperand)
         var bd = dnnl_convolution_desc_t()
         if g.transposed {
             DNNL.check(dnnl_dilated_deconvolution_backward_data_desc_init(
@@ -114,17 +140,25 @@ final class ConvolutionKernel {
             DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
                 &bd, alg, &s, &w, &d, &strides, &dilates, &padL, &padR), name)
         }
-        backwardData = DNNL.Primitive(pd: DNNL.primitiveDesc(&bd, hint: fpd, "\(name) backward data"))
+        guard let bpd = create(&bd, hint: fpd, "\(name) backward data") else { return nil }
 
+        (s, d) = (srcOperand, dstOperand)
+        var wdiff = DNNL.any(g.weightDims)
         var wd = dnnl_convolution_desc_t()
         if g.transposed {
             DNNL.check(dnnl_dilated_deconvolution_backward_weights_desc_init(
-                &wd, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
+                &wd, alg, &s, &wdiff, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
         } else {
             DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(
-                &wd, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
+                &wd, alg, &s, &wdiff, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
         }
-        backwardWeights = DNNL.Primitive(pd: DNNL.primitiveDesc(&wd, hint: fpd, "\(name) backward weights"))
+        // oneDNN 2.6's AMX bf16 backward-weights kernel corrupts the heap on UNet's 480x480
+        // layers (DRIVE's crop: "corrupted double-linked list" or a bus error right after it
+        // runs; 256x256 survives); its avx512_core_bf16 kernel is used instead.
+        guard let wpd = create(&wd, hint: fpd, avoiding: "amx", "\(name) backward weights") else { return nil }
+        forward = DNNL.Primitive(pd: fpd)
+        backwardData = DNNL.Primitive(pd: bpd)
+        backwardWeights = DNNL.Primitive(pd: wpd)
     }
 
     /// The weights in the format `primitive` wants: `weight` itself when the formats agree,
@@ -133,17 +167,25 @@ final class ConvolutionKernel {
         let want = primitive.md(dnnl_query_weights_md)
         if let reuse, DNNL.equal(reuse.md, want) { return reuse }
         if DNNL.equal(want, userWeights) { return PreparedWeights(md: want, storage: weight) }
-        let storage = Tensor.uninitialized(shape: [(DNNL.bytes(want) + 3) / 4])
+        let storage = DNNL.storage(for: want)
         DNNL.reorder(from: userWeights, weight.data, to: want, storage.data)
         return PreparedWeights(md: want, storage: storage)
     }
 
-    /// y = conv(x, w) + b.
-    func runForward(_ x: Tensor, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
+    /// The input as the primitives read it: `x` itself in fp32, a bf16 copy in bf16.
+    func inputOperand(_ x: Tensor) -> Operand {
         precondition(x.shape == geometry.inputShape && x.layout == .nhwc, "\(geometry): input \(x)")
+        return Operand(x, from: src, to: srcOperand)
+    }
+
+    /// The output gradient as the primitives read it: `dy` itself in fp32, a bf16 copy in bf16.
+    func gradientOperand(_ dy: Tensor) -> Operand { Operand(dy, from: dst, to: dstOperand) }
+
+    /// y = conv(x, w) + b.
+    func runForward(_ x: Operand, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
         let y = Tensor.uninitialized(shape: geometry.outputShape, layout: .nhwc)
         var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
-            (DNNL_ARG_SRC, src, UnsafeMutableRawPointer(x.data)),
+            (DNNL_ARG_SRC, x.md, UnsafeMutableRawPointer(x.storage.data)),
             (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
             (DNNL_ARG_DST, dst, UnsafeMutableRawPointer(y.data)),
         ]
@@ -153,10 +195,10 @@ final class ConvolutionKernel {
     }
 
     /// dx from dy and the weights.
-    func runBackwardData(_ dy: Tensor, _ weights: PreparedWeights) -> Tensor {
+    func runBackwardData(_ dy: Operand, _ weights: PreparedWeights) -> Tensor {
         let dx = Tensor.uninitialized(shape: geometry.inputShape, layout: .nhwc)
         backwardData.execute([
-            (DNNL_ARG_DIFF_DST, dst, UnsafeMutableRawPointer(dy.data)),
+            (DNNL_ARG_DIFF_DST, dy.md, UnsafeMutableRawPointer(dy.storage.data)),
             (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
             (DNNL_ARG_DIFF_SRC, src, UnsafeMutableRawPointer(dx.data)),
         ])
@@ -164,16 +206,16 @@ final class ConvolutionKernel {
     }
 
     /// (dw in PyTorch layout, db) from x and dy.
-    func runBackwardWeights(_ x: Tensor, _ dy: Tensor) -> (Tensor, Tensor?) {
+    func runBackwardWeights(_ x: Operand, _ dy: Operand) -> (Tensor, Tensor?) {
         let g = geometry
         let want = backwardWeights.md(dnnl_query_diff_weights_md)
         let dw = Tensor.uninitialized(shape: g.userWeightShape)
         let direct = DNNL.equal(want, userWeights)
-        let scratch = direct ? dw : Tensor.uninitialized(shape: [(DNNL.bytes(want) + 3) / 4])
+        let scratch = direct ? dw : DNNL.storage(for: want)
         let db = g.bias ? Tensor.uninitialized(shape: [g.outChannels]) : nil
         var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
-            (DNNL_ARG_SRC, src, UnsafeMutableRawPointer(x.data)),
-            (DNNL_ARG_DIFF_DST, dst, UnsafeMutableRawPointer(dy.data)),
+            (DNNL_ARG_SRC, x.md, UnsafeMutableRawPointer(x.storage.data)),
+            (DNNL_ARG_DIFF_DST, dy.md, UnsafeMutableRawPointer(dy.storage.data)),
             (DNNL_ARG_DIFF_WEIGHTS, want, UnsafeMutableRawPointer(scratch.data)),
         ]
         if let db { args.append((DNNL_ARG_DIFF_BIAS, bias, UnsafeMutableRawPointer(db.data))) }
@@ -187,4 +229,20 @@ final class ConvolutionKernel {
 struct PreparedWeights {
     let md: dnnl_memory_desc_t
     let storage: Tensor
+}
+
+/// An activation or gradient in the format a convolution primitive reads: the fp32 NHWC
+/// tensor itself, or its bf16 NHWC copy.
+struct Operand {
+    let md: dnnl_memory_desc_t
+    let storage: Tensor
+
+    init(_ t: Tensor, from stored: dnnl_memory_desc_t, to wanted: dnnl_memory_desc_t) {
+        if DNNL.equal(stored, wanted) {
+            (md, storage) = (stored, t)
+        } else {
+            (md, storage) = (wanted, DNNL.storage(for: wanted))
+            DNNL.reorder(from: stored, t.data, to: wanted, storage.data)
+        }
+    }
 }

@@ -29,10 +29,10 @@ enum DNNL {
 
     // MARK: Memory descriptors
 
-    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         var d = dims.map { Int64($0) }
-        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), &d, dnnl_f32, tag), "memory desc \(dims)")
+        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), &d, type, tag), "memory desc \(dims)")
         return md
     }
 
@@ -42,10 +42,19 @@ enum DNNL {
     }
 
     /// The descriptor of an NHWC activation of logical shape `shape`.
-    static func activation(_ shape: [Int]) -> dnnl_memory_desc_t { desc(shape, dnnl_nhwc) }
+    static func activation(_ shape: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
+        desc(shape, dnnl_nhwc, type)
+    }
 
     /// Lets the primitive choose its preferred format (used for weights, which we reorder).
-    static func any(_ dims: [Int]) -> dnnl_memory_desc_t { desc(dims, dnnl_format_tag_any) }
+    static func any(_ dims: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
+        desc(dims, dnnl_format_tag_any, type)
+    }
+
+    /// A buffer large enough for `md`, as a flat fp32 tensor (bf16 data is stored in it raw).
+    static func storage(for md: dnnl_memory_desc_t) -> Tensor {
+        Tensor.uninitialized(shape: [(bytes(md) + 3) / 4])
+    }
 
     static func plainTag(_ rank: Int) -> dnnl_format_tag_t {
         switch rank {
@@ -132,6 +141,28 @@ enum DNNL {
             check(dnnl_primitive_desc_create(&pd, UnsafeRawPointer(d), nil, engine, hint), what)
         }
         return pd!
+    }
+
+    /// Like `primitiveDesc`, but nil where oneDNN has no implementation for the descriptor (a
+    /// bf16 kernel this CPU or version lacks) instead of a trap; with `avoiding`, the first
+    /// implementation whose name (`jit:avx512_core_amx_bf16`) does not contain it.
+    static func implementedPrimitiveDesc<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil,
+                                            avoiding: String? = nil) -> dnnl_primitive_desc_t? {
+        var iterator: dnnl_primitive_desc_iterator_t?
+        let status = withUnsafePointer(to: &desc) { d in
+            dnnl_primitive_desc_iterator_create(&iterator, UnsafeRawPointer(d), nil, engine, hint)
+        }
+        guard status == dnnl_success, let iterator else { return nil }
+        defer { dnnl_primitive_desc_iterator_destroy(iterator) }
+        repeat {
+            guard let pd = dnnl_primitive_desc_iterator_fetch(iterator) else { return nil }
+            var s: UnsafePointer<CChar>?
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s)
+            let name = s.map { String(cString: $0) } ?? ""
+            if avoiding.map({ !name.contains($0) }) ?? true { return pd }
+            dnnl_primitive_desc_destroy(pd)
+        } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
+        return nil
     }
 
     /// Copies `src` (described by `from`) into `dst` (described by `to`), converting the format.

@@ -18,3 +18,27 @@ public enum KernelLibrary {
         return String(cString: name).replacingOccurrences(of: "cpu_isa_", with: "")
     }
 }
+
+/// The number format convolutions compute in. `bf16` gives the convolution kernels bf16
+/// inputs, weights and output gradients (8 mantissa bits, relative error ~2⁻⁸), while
+/// activations, master weights, weight gradients, BatchNorm and the loss stay fp32, as
+/// PyTorch's CPU `autocast(bfloat16)` does for convolutions.
+public enum Precision: String, Sendable, CaseIterable {
+    case fp32, bf16
+}
+
+extension KernelLibrary {
+    /// Whether oneDNN has bf16 convolution kernels on this CPU (AVX512-BF16 or AMX). Elsewhere
+    /// it would emulate them slowly or not at all, so bf16 falls back to fp32.
+    public static var hasBF16: Bool {
+        let bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue
+        return dnnl_get_effective_cpu_isa().rawValue & bf16 == bf16
+    }
+
+    /// The precision a request runs at here, and the one-line notice to show when that is
+    /// not what was asked for (bf16 on a CPU without bf16 kernels runs in fp32).
+    public static func available(_ requested: Precision) -> (precision: Precision, notice: String?) {
+        guard requested == .bf16, !hasBF16 else { return (requested, nil) }
+        return (.fp32, "notice: precision bf16 needs a CPU with AVX512-BF16 or AMX (oneDNN reports \(cpuISA)); running in fp32")
+    }
+}

@@ -10,6 +10,9 @@ public class ConvolutionLayer: Module, Layer {
     public let padding: Int
     public let dilation: Int
     public let groups: Int
+    /// The format the convolution kernels compute in (`Module.setPrecision` sets it model-wide);
+    /// parameters, outputs and gradients are fp32 either way.
+    public var precision = Precision.fp32
 
     init(weightShape: [Int], fanIn: Int, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int,
          padding: Int, dilation: Int, groups: Int = 1, bias: Bool, rng: inout SeededRandom) {
@@ -40,16 +43,21 @@ public class ConvolutionLayer: Module, Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.c == inChannels, "\(type(of: self)): expected \(inChannels) channels, got \(x.shape)")
-        let kernel = ConvolutionKernel.get(geometry(x))
+        var g = geometry(x)
+        g.precision = precision
+        let kernel = ConvolutionKernel.get(g)
         let weights = kernel.prepare(weight.value, for: kernel.forward)
-        let y = kernel.runForward(x, weights, bias?.value)
+        // In bf16 backward keeps the input's bf16 copy, not the fp32 input.
+        let input = kernel.inputOperand(x)
+        let y = kernel.runForward(input, weights, bias?.value)
         let (weight, bias) = (weight, bias)
         let learnsWeight = weight.needsGrad, learnsBias = bias?.needsGrad ?? false
         guard let op = Tape.op(inputs: [x], learning: learnsWeight || learnsBias) else { return y }
         let needsInput = op.needsGradient[0]
         op.record(y) { dy in
+            let dy = kernel.gradientOperand(dy)
             if learnsWeight || learnsBias {
-                let (dw, db) = kernel.runBackwardWeights(x, dy)
+                let (dw, db) = kernel.runBackwardWeights(input, dy)
                 if learnsWeight { weight.accumulate(dw) }
                 if learnsBias, let db { bias?.accumulate(db) }
             }

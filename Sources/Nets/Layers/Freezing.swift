@@ -22,3 +22,12 @@ extension Module {
         }
     }
 }
+
+extension Module {
+    /// Sets the format every convolution below this module computes in (`Precision`).
+    public func setPrecision(_ precision: Precision) {
+        for (_, m) in namedModules() {
+            if let conv = m as? ConvolutionLayer { conv.precision = precision }
+        }
+    }
+}
