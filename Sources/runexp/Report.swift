@@ -8,17 +8,19 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tabulate an experiment's runs: mean ± std over seeds (and folds) per setting.",
         discussion: """
-            Prints a Markdown pivot table of the runs in an experiment's results folder: one swept
-            key down the rows, another across the columns, each cell the metric at every run's best
-            epoch averaged over the done runs that differ only in seed or fold (mean ± sample std),
-            the best of each column in bold, and with --baseline the change from that setting.
-            Writes report.md, report.csv (one line per cell), report.tex (booktabs) and report.html
-            (the table, the training curves of each group with ± std bands, every run's state, config
-            differences, curves and previews; one file that opens from disk) beside the runs.
+            Prints a Markdown pivot table of an experiment's runs: one swept key
+            down the rows, another across, each cell the metric at every run's
+            best epoch as the mean ± sample std over the done runs that differ
+            only in seed or fold; the best of each column in bold; with
+            --baseline the change from that setting. Writes report.md,
+            report.csv (one line per cell), report.tex (booktabs) and
+            report.html (the table, each group's curves with ± std bands,
+            every run's state, config differences, curves and previews; one
+            file that opens from disk) beside the runs.
             Examples:
               runexp report results/ablation_upsample
-              runexp report results/drive_unet_sweep --rows base_c --cols upsample --metric miou
-              runexp report results/ablation_loss --rows dice,focal --cols class_weights --baseline dice=0.0
+              runexp report results/drive_unet_sweep --rows base_c --metric miou
+              runexp report results/ablation_width --baseline base_c=32
             """)
 
     @Argument(help: "The experiment's results folder (results/<experiment>).") var folder: String

@@ -7,9 +7,11 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List every run of an experiment as done, running, failed, interrupted or pending.",
         discussion: """
-            A running run names the process holding it (pid, host, since when); a failed one its
-            error; an interrupted one began and has no process now (the same command resumes it).
-            Given a results folder instead of a YAML file, it lists the run folders found there.
+            A running run names the process holding it (pid, host, since
+            when); a failed one its error; an interrupted one began and no
+            process holds it now (the same command resumes it). Given a
+            results folder instead of a YAML file, it lists the run folders
+            found there.
             Examples:
               runexp status experiments/ablation_upsample.yaml
               runexp status results/ablation_upsample

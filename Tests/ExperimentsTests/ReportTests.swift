@@ -68,6 +68,18 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(AblationTable.latexEscaped("a_b & 5% #1 {x} ~ ^ \\"), "a\\_b \\& 5\\% \\#1 \\{x\\} \\textasciitilde{} \\textasciicircum{} \\textbackslash{}")
     }
 
+    /// A key that is in every id with one value (a zipped constant) is no axis.
+    func testConstantKeysAreNoAxis() throws {
+        let withConstant = runs.map { r -> LedgerEntry in
+            var r = r
+            r.id = "ce=1.0," + r.id
+            return r
+        }
+        let table = try AblationTable.make(withConstant, metric: .dice, rows: nil, column: nil, baseline: nil)
+        XCTAssertEqual(table.rowKeys, ["base_c"])
+        XCTAssertEqual(table.columnKey, "upsample")
+    }
+
     func testOneKeyMakesOneColumnAndPercentMetrics() throws {
         let one = runs.filter { $0.id.hasPrefix("base_c=16") }.map { r -> LedgerEntry in
             var r = r

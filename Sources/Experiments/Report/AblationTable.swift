@@ -30,6 +30,8 @@ public struct AblationTable: Sendable {
         let pieces = runs.map { RunSpec.pieces(ofID: $0.id) }
         var keys: [String] = []
         for p in pieces { for (key, _) in ReplicateGroup<LedgerEntry>.treatment(p) where !keys.contains(key) { keys.append(key) } }
+        // A key every run gives the same value (ablation_loss's zipped `ce: 1.0`) splits nothing.
+        keys = keys.filter { key in Set(pieces.map { p in p.first { $0.key == key }?.value ?? "" }).count > 1 }
         func resolve(_ key: String, _ option: String) throws -> String {
             if keys.contains(key) { return key }
             // A dotted path names the same key as its last component (model.upsample → upsample).
