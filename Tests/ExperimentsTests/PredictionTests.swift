@@ -337,4 +337,12 @@ final class PredictionTests: XCTestCase {
         let ignored = ListDataset(samples: [Sample(height: 1, width: 2, channels: 1, image: [0, 1], label: [255, 255])])
         XCTAssertThrowsError(try DatasetStatistics.meanStd(ignored, ignoreIndex: 255))
     }
+
+    /// Previews paint classes in the masks' own `data.palette` when one is given, else VOC's.
+    func testPreviewPaletteIsTheMasksOwn() throws {
+        var data = DataConfig()
+        XCTAssertEqual(data.previewPalette, Image.Color.vocColorMap)
+        data.palette = [[0, 0, 0], [255, 255, 0], [0, 128, 255]]
+        XCTAssertEqual(data.previewPalette, [Image.Color(0, 0, 0), Image.Color(255, 255, 0), Image.Color(0, 128, 255)])
+    }
 }

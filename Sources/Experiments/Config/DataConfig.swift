@@ -120,6 +120,13 @@ public struct DataConfig: Equatable, Sendable {
     public var classNames: [String]?
     /// `class_names`, else the dataset's own (DRIVE's background and vessel, VOC's 21, ...).
     public var effectiveClassNames: [String]? { classNames ?? dataset.ownClassNames(numClasses: numClasses) }
+    /// The colours previews paint classes in: the masks' own `palette` (so a preview looks like
+    /// the user's masks), else the Pascal VOC colour map.
+    public var previewPalette: [Image.Color] {
+        // `palette` is checked to hold three values in 0...255 per class.
+        palette.map { $0.map { Image.Color(UInt8(clamping: $0[0]), UInt8(clamping: $0[1]), UInt8(clamping: $0[2])) } }
+            ?? Image.Color.vocColorMap
+    }
     /// Present exactly when `dataset` is `synthetic`.
     public var synthetic: SyntheticDataConfig?
 

@@ -223,7 +223,8 @@ public final class Trainer {
                                      metadata: session.metadata.merging(["epoch": "\(epoch)"]) { $1 })
                 // previews/ always shows what best.safetensors predicts.
                 try ValidationPreviews.write(model: setup.model, loader: setup.valLoader!, directory: directory,
-                                             inference: config.eval.inference, classNames: config.data.effectiveClassNames)
+                                             inference: config.eval.inference, palette: config.data.previewPalette,
+                                             classNames: config.data.effectiveClassNames)
             }
             try ResultFile.write(session.records, classNames: config.data.effectiveClassNames, to: resultPath)
             writeProgressChart(session)
