@@ -69,7 +69,7 @@ struct Report: ParsableCommand {
                 throw ValidationError(error.description)
             }
         } else {
-            problem = "No run is done yet, so there is no table: \(RunLedger.render(runs, title: title).prefix { $0 != "\n" })."
+            problem = "No run is done yet, so there is no table: \(title): \(RunLedger.counts(runs))."
         }
         let sameFolder = URL(fileURLWithPath: outDir).standardized.path == URL(fileURLWithPath: folder).standardized.path
         let html = try HTMLReport.render(title: title, runs: runs, table: table, tableProblem: problem) { run in

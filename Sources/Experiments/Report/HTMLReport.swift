@@ -31,7 +31,7 @@ public enum HTMLReport {
             </style></head><body>
             <h1>\(escape(title))</h1>
             <p class="muted">runexp \(escape(runexpVersion)) report, \(escape(ISO8601DateFormatter().string(from: Date()))): \
-            \(escape(counts(runs)))</p>
+            \(escape(RunLedger.counts(runs)))</p>
 
             """
         html += "<h2>Ablation table</h2>\n"
@@ -62,12 +62,6 @@ public enum HTMLReport {
         return html + "</body></html>\n"
     }
 
-    /// `12 runs: 9 done, 1 running, 1 failed, 0 interrupted, 1 pending`.
-    static func counts(_ runs: [LedgerEntry]) -> String {
-        "\(runs.count) run\(runs.count == 1 ? "" : "s"): "
-            + RunStatus.allCases.map { s in "\(runs.filter { $0.state.status == s }.count) \(s.rawValue)" }.joined(separator: ", ")
-    }
-
     static func tableHTML(_ table: AblationTable) -> String {
         let rowHeader = table.rowKeys.isEmpty ? "runs" : table.rowKeys.joined(separator: ", ")
         var html = "<p class=\"caption\">\(escape(table.captionLine))</p>\n<table>\n<tr><th>\(escape(rowHeader))</th>"
@@ -93,10 +87,9 @@ public enum HTMLReport {
             + "every other setting is the same in all.</p>\n<table>\n<tr><th>run</th><th>status</th><th>best</th>"
             + "<th>wall time</th>" + differences.paths.map { "<th>\(escape($0))</th>" }.joined() + "<th>detail</th></tr>\n"
         for (i, run) in runs.enumerated() {
-            let best = run.best.flatMap { r in r.scores.map { "\(run.metric.rawValue) \(NumberFormat.fixed(run.metric.score($0), 3)) (epoch \(r.epoch))" } }
             html += "<tr><td><a href=\"\(escape(runLink(run)))\">\(escape(run.id))</a></td>"
                 + "<td class=\"\(run.state.status.rawValue)\">\(run.state.status.rawValue)</td>"
-                + "<td class=\"num\">\(escape(best ?? ""))</td>"
+                + "<td class=\"num\">\(escape(run.bestText ?? ""))</td>"
                 + "<td class=\"num\">\(escape(run.state.wallSeconds.map(NumberFormat.duration) ?? ""))</td>"
                 + differences.values[i].map { "<td>\(escape($0))</td>" }.joined()
                 + "<td>\(escape(run.state.detail))</td></tr>\n"

@@ -78,15 +78,16 @@ public struct LedgerEntry: Sendable {
     }
 
     init(id: String, directory: String, config: ExperimentConfig?) {
-        self.id = id
+        self.init(id: id, state: RunState(of: directory),
+                  records: (try? MetricsLog.read(directory + "/metrics.jsonl")) ?? [], config: config)
         self.directory = directory
-        self.config = config
-        state = RunState(of: directory)
-        records = (try? MetricsLog.read(directory + "/metrics.jsonl")) ?? []
-        epochs = records.count
-        metric = config?.eval.metric ?? .dice
-        totalEpochs = config.map { c in c.stages.isEmpty ? c.schedule.epochs : c.stages.reduce(0) { $0 + $1.epochs } }
-        best = EpochRecord.best(in: records, by: metric.score)
+        // A config's stages add up to schedule.epochs (checked when it loads).
+        totalEpochs = config?.schedule.epochs
+    }
+
+    /// `dice 0.812 (epoch 187)`: the best score so far and its epoch, nil before an evaluation.
+    public var bestText: String? {
+        best.flatMap { r in r.scores.map { "\(metric.rawValue) \(NumberFormat.fixed(metric.score($0), 3)) (epoch \(r.epoch))" } }
     }
 }
 
@@ -117,17 +118,21 @@ public enum RunLedger {
         try? Experiment.load(directory + "/config.yaml", options: ConfigOptions(checkPaths: false)).runs.first?.config
     }
 
+    /// `12 runs: 9 done, 1 running, 1 failed, 0 interrupted, 1 pending`.
+    public static func counts(_ entries: [LedgerEntry]) -> String {
+        "\(entries.count) run\(entries.count == 1 ? "" : "s"): "
+            + RunStatus.allCases.map { s in "\(entries.filter { $0.state.status == s }.count) \(s.rawValue)" }
+            .joined(separator: ", ")
+    }
+
     /// The count line and a table: run, status, epochs, best score (epoch), detail.
     public static func render(_ entries: [LedgerEntry], title: String) -> String {
-        let counts = RunStatus.allCases.map { s in "\(entries.filter { $0.state.status == s }.count) \(s.rawValue)" }
         var table = MarkdownTable(header: ["run", "status", "epochs", "best", "wall time", "detail"],
                                   numeric: [false, false, true, true, true, false])
         for e in entries {
-            let best = e.best.flatMap { r in r.scores.map { "\(e.metric.rawValue) \(NumberFormat.fixed(e.metric.score($0), 3)) (epoch \(r.epoch))" } }
             table.rows.append([e.id, e.state.status.rawValue, e.totalEpochs.map { "\(e.epochs)/\($0)" } ?? "\(e.epochs)",
-                               best ?? "", e.state.wallSeconds.map(NumberFormat.duration) ?? "", e.state.detail])
+                               e.bestText ?? "", e.state.wallSeconds.map(NumberFormat.duration) ?? "", e.state.detail])
         }
-        return "\(title): \(entries.count) run\(entries.count == 1 ? "" : "s"): " + counts.joined(separator: ", ") + "\n\n"
-            + table.text
+        return "\(title): \(counts(entries))\n\n" + table.text
     }
 }
