@@ -11,10 +11,10 @@ import CDNNL
 /// positive outputs that the backward uses to mask the gradient: one pass over the
 /// activation each way instead of two.
 ///
-/// Scale and shift travel packed as one 2×C tensor (`use_scaleshift`): oneDNN 2.6's
-/// channels-last backward rejects them as separate arguments (invalid_arguments), and it
-/// implements no data-only backward with global statistics, so the backward always
-/// computes the (tiny) scale and shift gradients.
+/// Scale and shift travel packed as one 2×C tensor in oneDNN 2.x (its channels-last backward
+/// rejects them as separate arguments), as two C tensors in 3.x (which removed packing); see
+/// `rx_batchnorm_flags`. 2.x implements no data-only backward with global statistics, so the
+/// backward always computes the (tiny) scale and shift gradients.
 enum BatchNormKernel {
     struct Setup: Hashable, CustomStringConvertible {
         var shape: [Int]
@@ -22,29 +22,37 @@ enum BatchNormKernel {
         var globalStats: Bool
         var relu: Bool
 
-        var flags: UInt32 {
-            dnnl_use_scaleshift.rawValue | (globalStats ? dnnl_use_global_stats.rawValue : 0)
-                | (relu ? dnnl_fuse_norm_relu.rawValue : 0)
-        }
+        var flags: UInt32 { rx_batchnorm_flags(globalStats ? 1 : 0, relu ? 1 : 0) }
 
         var description: String { "bn \(shape) eps\(eps) global\(globalStats) relu\(relu)" }
     }
 
-    private static func packed(_ scale: Tensor, _ shift: Tensor) -> Tensor {
+    private static let packedScaleShift = RX_BATCHNORM_PACKED_SCALE_SHIFT != 0
+
+    /// The scale and shift arguments: one packed 2×C tensor (2.x) or the two tensors (3.x,
+    /// whose backward takes the scale only and rejects a shift); the returned tensors must
+    /// outlive the execution.
+    private static func scaleShiftArguments(_ scale: Tensor, _ shift: Tensor, backward: Bool)
+        -> (args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)], keep: [Tensor]) {
         let c = scale.count
+        guard packedScaleShift else {
+            let md = DNNL.desc([c], dnnl_a)
+            let scaleArg = (DNNL_ARG_SCALE, md, UnsafeMutableRawPointer(scale.data))
+            return backward ? ([scaleArg], [scale])
+                : ([scaleArg, (DNNL_ARG_SHIFT, md, UnsafeMutableRawPointer(shift.data))], [scale, shift])
+        }
         let t = Tensor.uninitialized(shape: [2, c])
         t.data.update(from: scale.data, count: c)
         (t.data + c).update(from: shift.data, count: c)
-        return t
+        return ([(DNNL_ARG_SCALE_SHIFT, DNNL.desc([2, c], dnnl_ab), UnsafeMutableRawPointer(t.data))], [t])
     }
 
     private static func forwardPrimitive(_ s: Setup, training: Bool) -> DNNL.Primitive {
         DNNL.primitive("\(s) forward training\(training)") {
-            var d = dnnl_batch_normalization_desc_t()
-            var md = DNNL.activation(s.shape)
-            DNNL.check(dnnl_batch_normalization_forward_desc_init(
-                &d, training ? dnnl_forward_training : dnnl_forward_inference, &md, s.eps, s.flags), "\(s) forward")
-            return DNNL.primitiveDesc(&d, "\(s) forward")
+            let md = DNNL.activation(s.shape)
+            return DNNL.primitiveDesc("\(s) forward") {
+                rx_batchnorm_forward($0, DNNL.engine, training ? 1 : 0, md.handle, s.eps, s.flags)
+            }
         }
     }
 
@@ -59,22 +67,21 @@ enum BatchNormKernel {
         let mean = stats?.mean ?? Tensor.uninitialized(shape: [x.c])
         let variance = stats?.variance ?? Tensor.uninitialized(shape: [x.c])
         let data = DNNL.activation(x.shape)
-        let scaleShift = packed(scale, shift)
-        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+        let scaleShift = scaleShiftArguments(scale, shift, backward: false)
+        var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
             (DNNL_ARG_SRC, data, UnsafeMutableRawPointer(x.data)),
             (DNNL_ARG_DST, data, UnsafeMutableRawPointer(y.data)),
-            (DNNL_ARG_SCALE_SHIFT, DNNL.desc([2, x.c], dnnl_ab), UnsafeMutableRawPointer(scaleShift.data)),
             (DNNL_ARG_MEAN, c, UnsafeMutableRawPointer(mean.data)),
             (DNNL_ARG_VARIANCE, c, UnsafeMutableRawPointer(variance.data)),
-        ]
+        ] + scaleShift.args
         var workspace: Tensor?
         if s.relu && training {
             let wsDesc = p.md(dnnl_query_workspace_md)
-            let ws = Tensor.uninitialized(shape: [(DNNL.bytes(wsDesc) + 3) / 4])
+            let ws = DNNL.storage(for: wsDesc)
             args.append((DNNL_ARG_WORKSPACE, wsDesc, UnsafeMutableRawPointer(ws.data)))
             workspace = ws
         }
-        withExtendedLifetime(scaleShift) { p.execute(args) }
+        withExtendedLifetime(scaleShift.keep) { p.execute(args) }
         return (y, mean, variance, workspace)
     }
 
@@ -83,35 +90,39 @@ enum BatchNormKernel {
                          workspace: Tensor?, _ s: Setup) -> (dx: Tensor, dscale: Tensor, dshift: Tensor) {
         let fwd = forwardPrimitive(s, training: true)
         let p = DNNL.primitive("\(s) backward") {
-            var d = dnnl_batch_normalization_desc_t()
-            var md = DNNL.activation(s.shape)
-            var diff = md
-            DNNL.check(dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &diff, &md, s.eps, s.flags),
-                       "\(s) backward")
-            return DNNL.primitiveDesc(&d, hint: fwd.pd, "\(s) backward")
+            let md = DNNL.activation(s.shape)
+            return DNNL.primitiveDesc("\(s) backward") {
+                rx_batchnorm_backward($0, DNNL.engine, md.handle, s.eps, s.flags, fwd.pd)
+            }
         }
         let dx = Tensor.uninitialized(shape: x.shape, layout: x.layout)
         let c = DNNL.desc([x.c], dnnl_a)
         let data = DNNL.activation(s.shape)
-        let scaleShift = packed(scale, shift)
-        let both = Tensor.uninitialized(shape: [2, x.c])
-        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+        let scaleShift = scaleShiftArguments(scale, shift, backward: true)
+        let dscale = Tensor.uninitialized(shape: [x.c]), dshift = Tensor.uninitialized(shape: [x.c])
+        let both = packedScaleShift ? Tensor.uninitialized(shape: [2, x.c]) : nil
+        var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
             (DNNL_ARG_SRC, data, UnsafeMutableRawPointer(x.data)),
             (DNNL_ARG_DIFF_DST, data, UnsafeMutableRawPointer(dy.data)),
             (DNNL_ARG_DIFF_SRC, data, UnsafeMutableRawPointer(dx.data)),
-            (DNNL_ARG_SCALE_SHIFT, DNNL.desc([2, x.c], dnnl_ab), UnsafeMutableRawPointer(scaleShift.data)),
             (DNNL_ARG_MEAN, c, UnsafeMutableRawPointer(mean.data)),
             (DNNL_ARG_VARIANCE, c, UnsafeMutableRawPointer(variance.data)),
-            (DNNL_ARG_DIFF_SCALE_SHIFT, DNNL.desc([2, x.c], dnnl_ab), UnsafeMutableRawPointer(both.data)),
-        ]
+        ] + scaleShift.args
+        if let both {
+            args.append((DNNL_ARG_DIFF_SCALE_SHIFT, DNNL.desc([2, x.c], dnnl_ab), UnsafeMutableRawPointer(both.data)))
+        } else {
+            args.append((DNNL_ARG_DIFF_SCALE, c, UnsafeMutableRawPointer(dscale.data)))
+            args.append((DNNL_ARG_DIFF_SHIFT, c, UnsafeMutableRawPointer(dshift.data)))
+        }
         if s.relu {
             guard let workspace else { preconditionFailure("fused ReLU backward without its workspace") }
             args.append((DNNL_ARG_WORKSPACE, fwd.md(dnnl_query_workspace_md), UnsafeMutableRawPointer(workspace.data)))
         }
-        withExtendedLifetime(scaleShift) { p.execute(args) }
-        let dscale = Tensor.uninitialized(shape: [x.c]), dshift = Tensor.uninitialized(shape: [x.c])
-        dscale.data.update(from: both.data, count: x.c)
-        dshift.data.update(from: both.data + x.c, count: x.c)
+        withExtendedLifetime(scaleShift.keep) { p.execute(args) }
+        if let both {
+            dscale.data.update(from: both.data, count: x.c)
+            dshift.data.update(from: both.data + x.c, count: x.c)
+        }
         return (dx, dscale, dshift)
     }
 }

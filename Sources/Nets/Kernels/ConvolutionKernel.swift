@@ -62,11 +62,11 @@ final class ConvolutionKernel {
     let forward: DNNL.Primitive
     let backwardData: DNNL.Primitive
     let backwardWeights: DNNL.Primitive
-    let userWeights: dnnl_memory_desc_t
+    let userWeights: DNNL.MemoryDescriptor
     /// fp32 NHWC input and output as the layers hold them.
-    let src, dst, bias: dnnl_memory_desc_t
+    let src, dst, bias: DNNL.MemoryDescriptor
     /// The input and output gradient as the primitives read them (bf16 NHWC in bf16, else `src`, `dst`).
-    let srcOperand, dstOperand: dnnl_memory_desc_t
+    let srcOperand, dstOperand: DNNL.MemoryDescriptor
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [ConvGeometry: ConvolutionKernel] = [:]
@@ -98,64 +98,41 @@ final class ConvolutionKernel {
         // Forward reads (bf16 src, bf16 w) and writes fp32 dst; backward data reads (bf16 w,
         // bf16 diff_dst) and writes fp32 diff_src; backward weights reads (bf16 src, bf16
         // diff_dst) and writes fp32 diff_weights: one descriptor set per pass.
-        var w = DNNL.any(g.weightDims, low)
-        var (s, d) = (srcOperand, dst)
-        let b = bias
-        var strides = [Int64(g.stride), Int64(g.stride)]
-        var dilates = [Int64(g.dilation - 1), Int64(g.dilation - 1)]  // oneDNN counts extra gaps: 0 = dense
-        var padL = [Int64(g.padding), Int64(g.padding)]
-        var padR = padL
-        if g.transposed {
-            padR = [Int64(g.padding - g.outputPadding), Int64(g.padding - g.outputPadding)]
-        }
-        // oneDNN takes a null bias descriptor to mean "no bias".
-        let biasStorage = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
-        biasStorage.initialize(to: b)
-        defer { biasStorage.deallocate() }
-        let biasDesc: UnsafeMutablePointer<dnnl_memory_desc_t>? = g.bias ? biasStorage : nil
-        let alg = g.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
+        let w = DNNL.any(g.weightDims, low), wdiff = DNNL.any(g.weightDims)
+        let (fullSrc, fullDst, lowSrc, lowDst) = (src, dst, srcOperand, dstOperand)
+        let strides = [Int64(g.stride), Int64(g.stride)]
+        let dilates = [Int64(g.dilation - 1), Int64(g.dilation - 1)]  // oneDNN counts extra gaps: 0 = dense
+        let padL = [Int64(g.padding), Int64(g.padding)]
+        let padR = g.transposed ? [Int64(g.padding - g.outputPadding), Int64(g.padding - g.outputPadding)] : padL
+        let biasDesc = g.bias ? bias.handle : nil  // oneDNN takes no bias descriptor to mean "no bias"
+        let transposed: Int32 = g.transposed ? 1 : 0
         let name = g.description
-        func create<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil, avoiding: String? = nil,
-                       _ what: String) -> dnnl_primitive_desc_t? {
-            g.precision == .fp32 ? DNNL.primitiveDesc(&desc, hint: hint, what)
-                : DNNL.implementedPrimitiveDesc(&desc, hint: hint, avoiding: avoiding)
+        // fp32 kernels always exist (a failure is a shape bug and traps); a bf16 one may not.
+        func create(_ what: String, _ make: (UnsafeMutablePointer<dnnl_primitive_desc_t?>) -> dnnl_status_t)
+            -> dnnl_primitive_desc_t? {
+            g.precision == .fp32 ? DNNL.primitiveDesc("\(name) \(what)", make) : DNNL.implementedPrimitiveDesc(make)
         }
+        let avoidInBackwardWeights = rx_conv_backward_weights_avoid()
 
-        var fd = dnnl_convolution_desc_t()
-        if g.transposed {
-            DNNL.check(dnnl_dilated_deconvolution_forward_desc_init(
-                &fd, dnnl_forward_training, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
-        } else {
-            DNNL.check(dnnl_dilated_convolution_forward_desc_init(
-                &fd, dnnl_forward_training, alg, &s, &w, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
+        guard let fpd = create("forward", {
+            rx_conv_forward($0, DNNL.engine, transposed, lowSrc.handle, w.handle, biasDesc, fullDst.handle, strides,
+                            dilates, padL, padR, nil)
+        }) else { return nil }
+        guard let bpd = create("backward data", {
+            rx_conv_backward_data($0, DNNL.engine, transposed, fullSrc.handle, w.handle, lowDst.handle, strides,
+                                  dilates, padL, padR, fpd, nil)
+        }) else {
+            dnnl_primitive_desc_destroy(fpd)
+            return nil
         }
-        guard let fpd = create(&fd, "\(name) forward") else { return nil }
-
-        (s, d) = (src, dstOperand)
-        var bd = dnnl_convolution_desc_t()
-        if g.transposed {
-            DNNL.check(dnnl_dilated_deconvolution_backward_data_desc_init(
-                &bd, alg, &s, &w, &d, &strides, &dilates, &padL, &padR), name)
-        } else {
-            DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
-                &bd, alg, &s, &w, &d, &strides, &dilates, &padL, &padR), name)
+        guard let wpd = create("backward weights", {
+            rx_conv_backward_weights($0, DNNL.engine, transposed, lowSrc.handle, wdiff.handle, biasDesc, lowDst.handle,
+                                     strides, dilates, padL, padR, fpd, avoidInBackwardWeights)
+        }) else {
+            dnnl_primitive_desc_destroy(fpd)
+            dnnl_primitive_desc_destroy(bpd)
+            return nil
         }
-        guard let bpd = create(&bd, hint: fpd, "\(name) backward data") else { return nil }
-
-        (s, d) = (srcOperand, dstOperand)
-        var wdiff = DNNL.any(g.weightDims)
-        var wd = dnnl_convolution_desc_t()
-        if g.transposed {
-            DNNL.check(dnnl_dilated_deconvolution_backward_weights_desc_init(
-                &wd, alg, &s, &wdiff, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
-        } else {
-            DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(
-                &wd, alg, &s, &wdiff, biasDesc, &d, &strides, &dilates, &padL, &padR), name)
-        }
-        // oneDNN 2.6's AMX bf16 backward-weights kernel corrupts the heap on UNet's 480x480
-        // layers (DRIVE's crop: "corrupted double-linked list" or a bus error right after it
-        // runs; 256x256 survives); its avx512_core_bf16 kernel is used instead.
-        guard let wpd = create(&wd, hint: fpd, avoiding: "amx", "\(name) backward weights") else { return nil }
         forward = DNNL.Primitive(pd: fpd)
         backwardData = DNNL.Primitive(pd: bpd)
         backwardWeights = DNNL.Primitive(pd: wpd)
@@ -165,8 +142,8 @@ final class ConvolutionKernel {
     /// else a reordered copy (reused when `reuse` already has that format).
     func prepare(_ weight: Tensor, for primitive: DNNL.Primitive, reuse: PreparedWeights? = nil) -> PreparedWeights {
         let want = primitive.md(dnnl_query_weights_md)
-        if let reuse, DNNL.equal(reuse.md, want) { return reuse }
-        if DNNL.equal(want, userWeights) { return PreparedWeights(md: want, storage: weight) }
+        if let reuse, reuse.md.sameFormat(as: want) { return reuse }
+        if want.sameFormat(as: userWeights) { return PreparedWeights(md: want, storage: weight) }
         let storage = DNNL.storage(for: want)
         DNNL.reorder(from: userWeights, weight.data, to: want, storage.data)
         return PreparedWeights(md: want, storage: storage)
@@ -184,7 +161,7 @@ final class ConvolutionKernel {
     /// y = conv(x, w) + b.
     func runForward(_ x: Operand, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
         let y = Tensor.uninitialized(shape: geometry.outputShape, layout: .nhwc)
-        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+        var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
             (DNNL_ARG_SRC, x.md, UnsafeMutableRawPointer(x.storage.data)),
             (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
             (DNNL_ARG_DST, dst, UnsafeMutableRawPointer(y.data)),
@@ -210,10 +187,10 @@ final class ConvolutionKernel {
         let g = geometry
         let want = backwardWeights.md(dnnl_query_diff_weights_md)
         let dw = Tensor.uninitialized(shape: g.userWeightShape)
-        let direct = DNNL.equal(want, userWeights)
+        let direct = want.sameFormat(as: userWeights)
         let scratch = direct ? dw : DNNL.storage(for: want)
         let db = g.bias ? Tensor.uninitialized(shape: [g.outChannels]) : nil
-        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+        var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
             (DNNL_ARG_SRC, x.md, UnsafeMutableRawPointer(x.storage.data)),
             (DNNL_ARG_DIFF_DST, dy.md, UnsafeMutableRawPointer(dy.storage.data)),
             (DNNL_ARG_DIFF_WEIGHTS, want, UnsafeMutableRawPointer(scratch.data)),
@@ -227,18 +204,18 @@ final class ConvolutionKernel {
 
 /// Weights in the format a convolution primitive reads.
 struct PreparedWeights {
-    let md: dnnl_memory_desc_t
+    let md: DNNL.MemoryDescriptor
     let storage: Tensor
 }
 
 /// An activation or gradient in the format a convolution primitive reads: the fp32 NHWC
 /// tensor itself, or its bf16 NHWC copy.
 struct Operand {
-    let md: dnnl_memory_desc_t
+    let md: DNNL.MemoryDescriptor
     let storage: Tensor
 
-    init(_ t: Tensor, from stored: dnnl_memory_desc_t, to wanted: dnnl_memory_desc_t) {
-        if DNNL.equal(stored, wanted) {
+    init(_ t: Tensor, from stored: DNNL.MemoryDescriptor, to wanted: DNNL.MemoryDescriptor) {
+        if stored.sameFormat(as: wanted) {
             (md, storage) = (stored, t)
         } else {
             (md, storage) = (wanted, DNNL.storage(for: wanted))

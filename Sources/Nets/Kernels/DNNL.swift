@@ -23,37 +23,66 @@ enum DNNL {
     /// (a shape bug), never a user error: user input is validated long before.
     static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
         if status != dnnl_success {
-            preconditionFailure("oneDNN \(what()) failed with status \(status.rawValue)")
+            // Optimised builds drop a precondition's message; this one says which call broke.
+            let message = "oneDNN \(what()) failed with status \(status.rawValue)"
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            preconditionFailure(message)
         }
     }
 
     // MARK: Memory descriptors
 
-    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
-        var md = dnnl_memory_desc_t()
-        var d = dims.map { Int64($0) }
-        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), &d, type, tag), "memory desc \(dims)")
-        return md
+    /// A oneDNN memory descriptor (dims, data type, format), owned: 3.x makes them heap
+    /// objects, so each is destroyed with the last reference.
+    final class MemoryDescriptor: CustomStringConvertible {
+        let handle: rx_md
+
+        init(_ handle: rx_md) { self.handle = handle }
+
+        /// A copy of a descriptor another object owns (a primitive descriptor's query result).
+        convenience init(copying borrowed: rx_md) {
+            guard let copy = rx_md_clone(borrowed) else { preconditionFailure("oneDNN memory descriptor clone failed") }
+            self.init(copy)
+        }
+
+        deinit { rx_md_destroy(handle) }
+
+        /// Bytes a buffer of this descriptor needs.
+        var bytes: Int { Int(rx_md_size(handle)) }
+
+        /// Same dims, data type and format.
+        func sameFormat(as other: MemoryDescriptor) -> Bool { rx_md_equal(handle, other.handle) != 0 }
+
+        /// A stable text form for cache keys: two descriptors with the same format give the same text.
+        var description: String { String(rx_md_hash(handle), radix: 16) }
+    }
+
+    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> MemoryDescriptor {
+        let d = dims.map { Int64($0) }
+        guard let md = rx_md_create(Int32(d.count), d, type, tag) else {
+            preconditionFailure("oneDNN memory descriptor \(dims) failed")
+        }
+        return MemoryDescriptor(md)
     }
 
     /// The descriptor of a tensor as it is stored (NHWC activations, plain parameters).
-    static func desc(of t: Tensor) -> dnnl_memory_desc_t {
+    static func desc(of t: Tensor) -> MemoryDescriptor {
         desc(t.shape, t.layout == .nhwc ? dnnl_nhwc : plainTag(t.shape.count))
     }
 
     /// The descriptor of an NHWC activation of logical shape `shape`.
-    static func activation(_ shape: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
+    static func activation(_ shape: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> MemoryDescriptor {
         desc(shape, dnnl_nhwc, type)
     }
 
     /// Lets the primitive choose its preferred format (used for weights, which we reorder).
-    static func any(_ dims: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
+    static func any(_ dims: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> MemoryDescriptor {
         desc(dims, dnnl_format_tag_any, type)
     }
 
     /// A buffer large enough for `md`, as a flat fp32 tensor (bf16 data is stored in it raw).
-    static func storage(for md: dnnl_memory_desc_t) -> Tensor {
-        Tensor.uninitialized(shape: [(bytes(md) + 3) / 4])
+    static func storage(for md: MemoryDescriptor) -> Tensor {
+        Tensor.uninitialized(shape: [(md.bytes + 3) / 4])
     }
 
     static func plainTag(_ rank: Int) -> dnnl_format_tag_t {
@@ -64,16 +93,6 @@ enum DNNL {
         case 4: return dnnl_abcd
         default: preconditionFailure("rank \(rank) not supported")
         }
-    }
-
-    static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
-        var a = a, b = b
-        return dnnl_memory_desc_equal(&a, &b) != 0
-    }
-
-    static func bytes(_ md: dnnl_memory_desc_t) -> Int {
-        var md = md
-        return Int(dnnl_memory_desc_get_size(&md))
     }
 
     // MARK: Primitives
@@ -91,30 +110,26 @@ enum DNNL {
         }
 
         /// The memory descriptor the primitive uses for `what` (src, weights, workspace, ...).
-        func md(_ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
-            dnnl_primitive_desc_query_md(pd, what, index).pointee
+        func md(_ what: dnnl_query_t, _ index: Int32 = 0) -> MemoryDescriptor {
+            MemoryDescriptor(copying: rx_pd_query_md(pd, what, index))
         }
 
         /// oneDNN's name for the implementation it picked (e.g. `jit:avx512_core`), for benchmarks.
-        var implementation: String {
-            var s: UnsafePointer<CChar>?
-            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s)
-            return s.map { String(cString: $0) } ?? "?"
-        }
+        var implementation: String { String(cString: rx_pd_name(pd)) }
 
         /// Runs the primitive on raw buffers and waits for it.
-        func execute(_ args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]) {
+        func execute(_ args: [(Int32, MemoryDescriptor, UnsafeMutableRawPointer)]) {
             var memories: [dnnl_exec_arg_t] = []
             memories.reserveCapacity(args.count)
             for (arg, md, pointer) in args {
-                var md = md
                 var m: dnnl_memory_t?
-                check(dnnl_memory_create(&m, &md, engine, pointer), "memory create")
+                check(rx_memory_create(&m, md.handle, engine, pointer), "memory create")
                 memories.append(dnnl_exec_arg_t(arg: arg, memory: m))
             }
             check(dnnl_primitive_execute(primitive, stream, Int32(memories.count), memories), "execute \(implementation) with args \(args.map { $0.0 })")
             check(dnnl_stream_wait(stream), "stream wait")
             for m in memories { dnnl_memory_destroy(m.memory) }
+            withExtendedLifetime(args) {}
         }
     }
 
@@ -134,59 +149,30 @@ enum DNNL {
         return p
     }
 
-    /// Creates a primitive descriptor from an operation descriptor.
-    static func primitiveDesc<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil, _ what: String) -> dnnl_primitive_desc_t {
-        var pd: dnnl_primitive_desc_t?
-        withUnsafePointer(to: &desc) { d in
-            check(dnnl_primitive_desc_create(&pd, UnsafeRawPointer(d), nil, engine, hint), what)
-        }
-        return pd!
+    /// The primitive descriptor a `create` call of the shim (`rx_conv_forward`, ...) makes;
+    /// a failure is a shape bug here and traps.
+    static func primitiveDesc(_ what: @autoclosure () -> String,
+                              _ create: (UnsafeMutablePointer<dnnl_primitive_desc_t?>) -> dnnl_status_t)
+        -> dnnl_primitive_desc_t {
+        guard let pd = implementedPrimitiveDesc(create) else { preconditionFailure("oneDNN \(what()) has no implementation") }
+        return pd
     }
 
-    /// Like `primitiveDesc`, but nil where oneDNN has no implementation for the descriptor (a
-    /// bf16 kernel this CPU or version lacks) instead of a trap; with `avoiding`, the first
-    /// implementation whose name (`jit:avx512_core_amx_bf16`) does not contain it.
-    static func implementedPrimitiveDesc<D>(_ desc: inout D, hint: dnnl_primitive_desc_t? = nil,
-                                            avoiding: String? = nil) -> dnnl_primitive_desc_t? {
-        var iterator: dnnl_primitive_desc_iterator_t?
-        let status = withUnsafePointer(to: &desc) { d in
-            dnnl_primitive_desc_iterator_create(&iterator, UnsafeRawPointer(d), nil, engine, hint)
-        }
-        guard status == dnnl_success, let iterator else { return nil }
-        defer { dnnl_primitive_desc_iterator_destroy(iterator) }
-        repeat {
-            guard let pd = dnnl_primitive_desc_iterator_fetch(iterator) else { return nil }
-            var s: UnsafePointer<CChar>?
-            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s)
-            let name = s.map { String(cString: $0) } ?? ""
-            if avoiding.map({ !name.contains($0) }) ?? true { return pd }
-            dnnl_primitive_desc_destroy(pd)
-        } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
-        return nil
+    /// Like `primitiveDesc`, but nil where oneDNN has no implementation (a bf16 kernel this CPU
+    /// or version lacks, or every one was avoided) instead of a trap.
+    static func implementedPrimitiveDesc(_ create: (UnsafeMutablePointer<dnnl_primitive_desc_t?>) -> dnnl_status_t)
+        -> dnnl_primitive_desc_t? {
+        var pd: dnnl_primitive_desc_t?
+        guard create(&pd) == dnnl_success else { return nil }
+        return pd
     }
 
     /// Copies `src` (described by `from`) into `dst` (described by `to`), converting the format.
-    static func reorder(from: dnnl_memory_desc_t, _ src: UnsafeMutableRawPointer,
-                        to: dnnl_memory_desc_t, _ dst: UnsafeMutableRawPointer) {
-        let key = "reorder \(describe(from)) -> \(describe(to))"
-        let p = primitive(key) {
-            var pd: dnnl_primitive_desc_t?
-            var a = from, b = to
-            check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, nil), key)
-            return pd!
-        }
+    static func reorder(from: MemoryDescriptor, _ src: UnsafeMutableRawPointer,
+                        to: MemoryDescriptor, _ dst: UnsafeMutableRawPointer) {
+        let key = "reorder \(from) -> \(to)"
+        let p = primitive(key) { primitiveDesc(key) { rx_reorder($0, engine, from.handle, to.handle) } }
         p.execute([(DNNL_ARG_FROM, from, src), (DNNL_ARG_TO, to, dst)])
-    }
-
-    /// A stable text form of a memory descriptor, for cache keys.
-    static func describe(_ md: dnnl_memory_desc_t) -> String {
-        var md = md
-        return withUnsafeBytes(of: &md) { raw in
-            // Hash the raw descriptor: two descriptors with identical bytes are identical formats.
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-            return String(h, radix: 16)
-        }
     }
 }
 

@@ -17,21 +17,25 @@ enum PoolingKernel {
 
         /// oneDNN wants padding that makes the output size exact; floor mode drops the
         /// last partial window, which is a smaller (possibly negative → 0) right padding.
-        func rightPadding(_ input: Int, _ output: Int) -> Int64 {
+        private func rightPadding(_ input: Int, _ output: Int) -> Int64 {
             Int64(max(0, (output - 1) * stride + kernel - input - padding))
         }
+
+        // The per-axis (height, width) arrays oneDNN takes.
+        var strides: [Int64] { [Int64(stride), Int64(stride)] }
+        var kernelSize: [Int64] { [Int64(kernel), Int64(kernel)] }
+        var dilation: [Int64] { [0, 0] }  // oneDNN counts extra gaps: 0 = dense
+        var leftPadding: [Int64] { [Int64(padding), Int64(padding)] }
+        var rightPadding: [Int64] { [rightPadding(shape[2], outHeight), rightPadding(shape[3], outWidth)] }
     }
 
     private static func forwardPrimitive(_ g: Geometry) -> DNNL.Primitive {
         DNNL.primitive("\(g) fwd") {
-            var d = dnnl_pooling_v2_desc_t()
-            var src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
-            var strides = [Int64(g.stride), Int64(g.stride)], kernel = [Int64(g.kernel), Int64(g.kernel)]
-            var dil: [Int64] = [0, 0], padL = [Int64(g.padding), Int64(g.padding)]
-            var padR = [g.rightPadding(g.shape[2], g.outHeight), g.rightPadding(g.shape[3], g.outWidth)]
-            DNNL.check(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_training, dnnl_pooling_max, &src, &dst,
-                                                         &strides, &kernel, &dil, &padL, &padR), "\(g)")
-            return DNNL.primitiveDesc(&d, "\(g) forward")
+            let src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
+            return DNNL.primitiveDesc("\(g) forward") {
+                rx_maxpool_forward($0, DNNL.engine, src.handle, dst.handle, g.strides, g.kernelSize, g.dilation,
+                                   g.leftPadding, g.rightPadding)
+            }
         }
     }
 
@@ -40,7 +44,7 @@ enum PoolingKernel {
         let p = forwardPrimitive(g)
         let y = Tensor.uninitialized(shape: g.outputShape, layout: .nhwc)
         let wsDesc = p.md(dnnl_query_workspace_md)
-        let ws = Tensor.uninitialized(shape: [(DNNL.bytes(wsDesc) + 3) / 4])
+        let ws = DNNL.storage(for: wsDesc)
         p.execute([
             (DNNL_ARG_SRC, DNNL.activation(g.shape), UnsafeMutableRawPointer(x.data)),
             (DNNL_ARG_DST, DNNL.activation(g.outputShape), UnsafeMutableRawPointer(y.data)),
@@ -53,14 +57,11 @@ enum PoolingKernel {
     static func backward(_ dy: Tensor, workspace: Tensor, _ g: Geometry) -> Tensor {
         let fwd = forwardPrimitive(g)
         let p = DNNL.primitive("\(g) bwd") {
-            var d = dnnl_pooling_v2_desc_t()
-            var src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
-            var strides = [Int64(g.stride), Int64(g.stride)], kernel = [Int64(g.kernel), Int64(g.kernel)]
-            var dil: [Int64] = [0, 0], padL = [Int64(g.padding), Int64(g.padding)]
-            var padR = [g.rightPadding(g.shape[2], g.outHeight), g.rightPadding(g.shape[3], g.outWidth)]
-            DNNL.check(dnnl_pooling_v2_backward_desc_init(&d, dnnl_pooling_max, &src, &dst, &strides, &kernel, &dil,
-                                                          &padL, &padR), "\(g)")
-            return DNNL.primitiveDesc(&d, hint: fwd.pd, "\(g) backward")
+            let src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
+            return DNNL.primitiveDesc("\(g) backward") {
+                rx_maxpool_backward($0, DNNL.engine, src.handle, dst.handle, g.strides, g.kernelSize, g.dilation,
+                                    g.leftPadding, g.rightPadding, fwd.pd)
+            }
         }
         let dx = Tensor.uninitialized(shape: g.shape, layout: .nhwc)
         p.execute([
