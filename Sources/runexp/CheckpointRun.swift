@@ -65,6 +65,9 @@ extension CheckpointRun {
         let members = try sources.map { source in
             try source.loading { try Predictor(config: source.run.config, at: source.run.locations, checkpoint: source.checkpoint) }
         }
+        if let notice = sources.lazy.compactMap({ KernelLibrary.available($0.run.config.precision).notice }).first {
+            CommandErrors.print(notice)
+        }
         do {
             return (sources[0], try PredictorEnsemble(members))
         } catch {

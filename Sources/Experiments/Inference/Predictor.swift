@@ -51,6 +51,8 @@ public final class Predictor {
         let model = try ModelFactory.makeModel(config, at: at)
         try model.load(from: checkpoint, strict: true)
         model.setTraining(false)
+        // As the run's own validation computed during training (fp32 where bf16 is not available).
+        model.setPrecision(KernelLibrary.available(config.precision).precision)
         self.config = config
         self.checkpoint = checkpoint
         self.model = model

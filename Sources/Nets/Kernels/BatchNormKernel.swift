@@ -89,7 +89,7 @@ enum BatchNormKernel {
     static func backward(_ dy: Tensor, x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                          workspace: Tensor?, _ s: Setup) -> (dx: Tensor, dscale: Tensor, dshift: Tensor) {
         let fwd = forwardPrimitive(s, training: true)
-        let p = DNNL.primitive("\(s) backward") {
+        let p = DNNL.primitive("\(s) backward", hint: fwd) {
             let md = DNNL.activation(s.shape)
             return DNNL.primitiveDesc("\(s) backward") {
                 rx_batchnorm_backward($0, DNNL.engine, md.handle, s.eps, s.flags, fwd.pd)

@@ -97,16 +97,34 @@ enum DNNL {
 
     // MARK: Primitives
 
-    /// A created primitive with its descriptor, kept for the life of the process.
+    /// A primitive descriptor and, from its first execution, its JIT-compiled primitive; both
+    /// are destroyed with the object. A backward primitive keeps its forward one alive, because
+    /// oneDNN's backward descriptor points at the forward descriptor it was created with.
     final class Primitive {
         let pd: dnnl_primitive_desc_t
-        let primitive: dnnl_primitive_t
+        private let hint: Primitive?
+        private let compileLock = NSLock()
+        nonisolated(unsafe) private var compiled: dnnl_primitive_t?
 
-        init(pd: dnnl_primitive_desc_t) {
+        init(pd: dnnl_primitive_desc_t, hint: Primitive? = nil) {
             self.pd = pd
+            self.hint = hint
+        }
+
+        deinit {
+            if let compiled { dnnl_primitive_destroy(compiled) }
+            dnnl_primitive_desc_destroy(pd)
+        }
+
+        /// Compiled on first use: an evaluation never pays for backward kernels it does not run.
+        private var primitive: dnnl_primitive_t {
+            compileLock.lock()
+            defer { compileLock.unlock() }
+            if let compiled { return compiled }
             var p: dnnl_primitive_t?
-            check(dnnl_primitive_create(&p, pd), "primitive create")
-            primitive = p!
+            check(dnnl_primitive_create(&p, pd), "primitive create \(implementation)")
+            compiled = p
+            return p!
         }
 
         /// The memory descriptor the primitive uses for `what` (src, weights, workspace, ...).
@@ -119,6 +137,7 @@ enum DNNL {
 
         /// Runs the primitive on raw buffers and waits for it.
         func execute(_ args: [(Int32, MemoryDescriptor, UnsafeMutableRawPointer)]) {
+            let primitive = self.primitive
             var memories: [dnnl_exec_arg_t] = []
             memories.reserveCapacity(args.count)
             for (arg, md, pointer) in args {
@@ -134,18 +153,27 @@ enum DNNL {
     }
 
     private static let lock = NSRecursiveLock()  // a primitive's maker may ask for its forward hint
-    nonisolated(unsafe) private static var cache: [String: Primitive] = [:]
+    /// Batch norm, pooling, ReLU and reorder primitives: a UNet at one image size uses about 80.
+    nonisolated(unsafe) private static var cache = KernelCache<String, Primitive>(capacity: 1024)
 
-    /// The primitive for `key`, created by `make` (which returns a primitive descriptor) on first use.
+    /// Primitives held by the cache now, for tests.
+    static var cachedPrimitives: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return cache.count
+    }
+
+    /// The primitive for `key`, created by `make` (which returns a primitive descriptor) on first use;
+    /// `hint` is the forward primitive whose descriptor `make` passes to a backward one.
     ///
     /// JIT-compiling a primitive costs milliseconds, so identical shapes across layers
     /// and steps share one.
-    static func primitive(_ key: String, _ make: () -> dnnl_primitive_desc_t) -> Primitive {
+    static func primitive(_ key: String, hint: Primitive? = nil, _ make: () -> dnnl_primitive_desc_t) -> Primitive {
         lock.lock()
         defer { lock.unlock() }
-        if let p = cache[key] { return p }
-        let p = Primitive(pd: make())
-        cache[key] = p
+        if let p = cache.value(key) { return p }
+        let p = Primitive(pd: make(), hint: hint)
+        cache.insert(p, for: key)
         return p
     }
 

@@ -16,11 +16,11 @@ enum EltwiseKernel {
     /// dx = dy where the ReLU's output y > 0, else 0 (written into `dy`'s own storage when `inPlace`).
     static func reluBackward(_ dy: Tensor, output y: Tensor, inPlace: Bool) -> Tensor {
         let md = flat(y)
-        let p = DNNL.primitive("relu bwd \(y.count)") {
-            let hint = DNNL.primitive("relu fwd dst \(y.count)") {
-                DNNL.primitiveDesc("relu forward (dst)") { rx_relu_forward($0, DNNL.engine, md.handle, 1) }
-            }
-            return DNNL.primitiveDesc("relu backward") { rx_relu_backward($0, DNNL.engine, md.handle, hint.pd) }
+        let hint = DNNL.primitive("relu fwd dst \(y.count)") {
+            DNNL.primitiveDesc("relu forward (dst)") { rx_relu_forward($0, DNNL.engine, md.handle, 1) }
+        }
+        let p = DNNL.primitive("relu bwd \(y.count)", hint: hint) {
+            DNNL.primitiveDesc("relu backward") { rx_relu_backward($0, DNNL.engine, md.handle, hint.pd) }
         }
         let dx = inPlace ? dy : Tensor.uninitialized(shape: dy.shape, layout: dy.layout)
         p.execute([

@@ -56,7 +56,7 @@ enum PoolingKernel {
     /// Routes each output gradient to the input position that won the max.
     static func backward(_ dy: Tensor, workspace: Tensor, _ g: Geometry) -> Tensor {
         let fwd = forwardPrimitive(g)
-        let p = DNNL.primitive("\(g) bwd") {
+        let p = DNNL.primitive("\(g) bwd", hint: fwd) {
             let src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
             return DNNL.primitiveDesc("\(g) backward") {
                 rx_maxpool_backward($0, DNNL.engine, src.handle, dst.handle, g.strides, g.kernelSize, g.dilation,
