@@ -14,8 +14,6 @@
 #include <string.h>
 void omp_set_num_threads(int);
 int omp_get_max_threads(void);
-// mallopt, to keep freed activations in the heap between training steps (TensorMemory.swift).
-#include <malloc.h>
 
 typedef struct rx_md_opaque *rx_md;
 

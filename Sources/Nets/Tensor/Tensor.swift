@@ -68,8 +68,9 @@ public final class Tensor: @unchecked Sendable {
     }
 
     deinit {
-        MemoryStats.freed(max(count, 1) * MemoryLayout<Float>.stride)
-        TensorMemory.free(data)
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        MemoryStats.freed(bytes)
+        TensorMemory.free(data, bytes: bytes)
     }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
