@@ -10,9 +10,10 @@ struct Bench: ParsableCommand {
         abstract: "Time UNet training steps (forward, CE+Dice loss, backward, SGD).",
         discussion: """
             Defaults reproduce the README's figure: UNet base_c 32 bilinear, batch 4, 3x256x256, 2 classes.
-            With --data, the steps of --config's first run are fed by its training loader, as in
-            training, and the time spent waiting for batches is printed beside the same steps on
+            With --data, the steps of --config's first run are fed by its training loader, as in \
+            training, and the time spent waiting for batches is printed beside the same steps on \
             one fixed batch.
+
             Examples:
               runexp bench --threads 2 --steps 5
               runexp bench --config experiments/drive_unet.yaml --set data.root=/data/DRIVE --data
