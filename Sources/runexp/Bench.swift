@@ -3,18 +3,25 @@ import Experiments
 import Foundation
 import Nets
 
-/// `runexp bench`: times full training steps of a UNet, the figure the README compares with PyTorch.
+/// `runexp bench`: times full training steps of a UNet, the figure the README compares with PyTorch;
+/// with `--data`, steps fed by a config's training loader (`BenchData.swift`).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time UNet training steps (forward, CE+Dice loss, backward, SGD).",
         discussion: """
             Defaults reproduce the README's figure: UNet base_c 32 bilinear, batch 4, 3x256x256, 2 classes.
-            Example: runexp bench --threads 2 --steps 5
+            With --data, the steps of --config's first run are fed by its training loader, as in \
+            training, and the time spent waiting for batches is printed beside the same steps on \
+            one fixed batch.
+
+            Examples:
+              runexp bench --threads 2 --steps 5
+              runexp bench --config experiments/drive_unet.yaml --set data.root=/data/DRIVE --data
             """)
 
     @Option(name: .customLong("base-c"), help: "UNet base width.") var baseC = 32
-    @Option(help: "Images per step.") var batch = 4
-    @Option(help: "Image height and width.") var size = 256
+    @Option(help: "Images per step (default: 4).") var batch: Int?
+    @Option(help: "Image height and width (default: 256).") var size: Int?
     @Option(help: "Number of classes.") var classes = 2
     @Option(help: "Timed steps.") var steps = 5
     @Option(help: "Untimed warm-up steps (primitive creation happens in the first).") var warmup = 2
@@ -31,16 +38,36 @@ struct Bench: ParsableCommand {
                                + "BatchNorm; fp32 with a notice on CPUs without AVX512-BF16 or AMX). "
                                + "With --config, default: the config's.", valueName: "fp32|bf16"))
     var precision: Precision?
+    @Flag(help: ArgumentHelp("Feed the steps from --config's training data, through the loader training uses (batch "
+                             + "size and crop are the config's), and time the wait for batches apart from the steps."))
+    var data = false
+    @Option(help: "With --data: loader worker threads (default: the trainer's, 1).") var workers: Int?
+    @Option(help: "With --data: batches built ahead (default: the trainer's, 2).") var prefetch: Int?
 
     func validate() throws {
-        guard baseC >= 1, batch >= 1, size >= 16, classes >= 2, steps >= 1, warmup >= 0 else {
+        guard baseC >= 1, (batch ?? 1) >= 1, (size ?? 16) >= 16, classes >= 2, steps >= 1, warmup >= 0 else {
             throw ValidationError("--base-c, --batch, --steps must be ≥ 1, --size ≥ 16, --classes ≥ 2")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        if data {
+            guard config != nil else {
+                throw ValidationError("--data times the training data of an experiment: give --config FILE.yaml")
+            }
+            guard batch == nil, size == nil else {
+                throw ValidationError("--data takes the batch size and image size from the config: drop --batch and --size "
+                                      + "(use --set schedule.batch_size=N or --set data.crop=N)")
+            }
+            if let workers, workers < 1 { throw ValidationError("--workers must be ≥ 1") }
+            if let prefetch, prefetch < 1 { throw ValidationError("--prefetch must be ≥ 1") }
+        } else if workers != nil || prefetch != nil {
+            throw ValidationError("--workers and --prefetch set the data loader of --data; add --data --config FILE.yaml")
+        }
     }
 
     func run() throws {
+        if let config, data { return try runWithData(config) }
         if let threads { Threads.set(threads) }
+        let batch = self.batch ?? 4, size = self.size ?? 256
         var rng = SeededRandom(seed: 0)
         let model: any SegmentationModel
         var classes = self.classes
@@ -60,20 +87,11 @@ struct Bench: ParsableCommand {
         } else {
             model = UNet(inChannels: 3, numClasses: classes, baseChannels: baseC, bilinear: !transposed, rng: &rng)
         }
-        if freezeEncoder { model.freeze(UNet.groups["encoder"]!) }
-        if let freeze {
-            do {
-                model.freeze(try model.freezePrefixes(freeze))
-            } catch let error as UnknownFreezeName {
-                throw ValidationError("--freeze \(error)")
-            }
-        }
+        try applyFreezing(model)
         guard size >= model.minimumInputSide else {
             throw ValidationError("--size \(size) is smaller than this model's minimum input of \(model.minimumInputSide)")
         }
-        let (precision, notice) = KernelLibrary.available(self.precision ?? run?.config.precision ?? .fp32)
-        if let notice { print(notice) }
-        model.setPrecision(precision)
+        let precision = setPrecision(model, configured: run?.config.precision)
         let images = Tensor.activation(batch, inChannels, size, size)
         images.fillNormal(std: 1, &rng)
         var labels = LabelMap(n: batch, h: size, w: size)
@@ -87,19 +105,57 @@ struct Bench: ParsableCommand {
                                                   (1, DiceLoss())]),
                           auxWeight: 0.5, optimizer: sgd)
 
-        let frozen = freezeEncoder ? "encoder" : freeze
-        print("\(title) (\(model.parameterCount) params\(frozen.map { ", \($0) frozen" } ?? "")), "
-              + "batch \(batch) \(inChannels)x\(size)x\(size), \(classes) classes, \(Threads.count) threads, \(precision) "
-              + "(\(KernelLibrary.cpuISA))")
-        var times: [Double] = []
+        printTitle(title, model: model, batch: batch, shape: "\(inChannels)x\(size)x\(size)", classes: classes,
+                   precision: precision)
         for _ in 0..<warmup { _ = try step(images, labels, lr: 0.01) }
         let warm = step.phaseSeconds
+        let times = try timedSteps { _ = try step(images, labels, lr: 0.01) }
+        printTimings(times, batch: batch, phases: zip(step.phaseSeconds, warm).map { $0 - $1 })
+    }
+
+    /// Freezes what --freeze-encoder and --freeze name.
+    func applyFreezing(_ model: any SegmentationModel) throws {
+        if freezeEncoder { model.freeze(UNet.groups["encoder"]!) }
+        if let freeze {
+            do {
+                model.freeze(try model.freezePrefixes(freeze))
+            } catch let error as UnknownFreezeName {
+                throw ValidationError("--freeze \(error)")
+            }
+        }
+    }
+
+    /// Sets --precision, else `configured`, else fp32, where the CPU has it; prints the notice when not.
+    func setPrecision(_ model: any SegmentationModel, configured: Precision?) -> Precision {
+        let (precision, notice) = KernelLibrary.available(self.precision ?? configured ?? .fp32)
+        if let notice { print(notice) }
+        model.setPrecision(precision)
+        return precision
+    }
+
+    /// The first line: what is timed.
+    func printTitle(_ title: String, model: any SegmentationModel, batch: Int, shape: String, classes: Int,
+                    precision: Precision, frozenByConfig: Int = 0) {
+        let frozen = freezeEncoder ? "encoder" : freeze
+        let staged = frozenByConfig > 0 ? ", \(frozenByConfig) tensors frozen by stage 0" : ""
+        print("\(title) (\(model.parameterCount) params\(frozen.map { ", \($0) frozen" } ?? "")\(staged)), "
+              + "batch \(batch) \(shape), \(classes) classes, \(Threads.count) threads, \(precision) "
+              + "(\(KernelLibrary.cpuISA))")
+    }
+
+    /// The wall seconds of each of `steps` calls of `body`.
+    func timedSteps(_ body: () throws -> Void) rethrows -> [Double] {
+        var times: [Double] = []
         for _ in 0..<steps {
             let t0 = Date()
-            _ = try step(images, labels, lr: 0.01)
+            try body()
             times.append(Date().timeIntervalSince(t0))
         }
-        let phases = zip(step.phaseSeconds, warm).map { $0 - $1 }
+        return times
+    }
+
+    /// The throughput line and the per-phase line the README quotes; `phases` are summed over the timed steps.
+    func printTimings(_ times: [Double], batch: Int, phases: [Double]) {
         let mean = times.reduce(0, +) / Double(times.count)
         let best = times.min()!
         let rss = MemoryStats.peakResidentBytes.map { "\($0 >> 20) MiB" } ?? "n/a"

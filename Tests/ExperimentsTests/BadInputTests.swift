@@ -144,6 +144,24 @@ final class BadInputTests: XCTestCase {
              prefix: "--freeze 'nonsense' is neither a group of this model", contains: ""),
         Case(name: "bench bad config", files: ["bad.yaml": "model: {name: nope}\n"], arguments: ["bench", "--config", "bad.yaml"],
              prefix: "bad.yaml:1:15: ", contains: "model.name must be"),
+        Case(name: "bench --data without --config", arguments: ["bench", "--data"],
+             prefix: "--data times the training data of an experiment: give --config FILE.yaml", contains: "(see runexp --help)"),
+        Case(name: "bench --data with --batch", files: ["ok.yaml": yaml()], arguments: ["bench", "--config", "ok.yaml", "--data", "--batch", "2"],
+             prefix: "--data takes the batch size and image size from the config", contains: "--set schedule.batch_size=N"),
+        Case(name: "bench --workers without --data", arguments: ["bench", "--workers", "2"],
+             prefix: "--workers and --prefetch set the data loader of --data", contains: ""),
+        Case(name: "bench --data --workers 0", files: ["ok.yaml": yaml()], arguments: ["bench", "--config", "ok.yaml", "--data", "--workers", "0"],
+             prefix: "--workers must be ≥ 1", contains: ""),
+        Case(name: "bench --data of a missing folder", files: ["bad.yaml": yaml(data: "{dataset: folder, root: nowhere}")],
+             arguments: ["bench", "--config", "bad.yaml", "--data"], prefix: "bad.yaml:2:", contains: "nowhere"),
+        Case(name: "bench --data on unreadable images", files: ["bad.yaml": yaml(data: folderData())],
+             arguments: ["bench", "--config", "bad.yaml", "--data", "--steps", "1"], prefix: "data/images/synthetic_000",
+             contains: "not a PNG, JPEG, TIFF, GIF or PNM file",
+             damage: { root in
+                 for name in try FileManager.default.contentsOfDirectory(atPath: root + "/images") {
+                     try Data("hello".utf8).write(to: URL(fileURLWithPath: root + "/images/" + name))
+                 }
+             }),
         Case(name: "predict without checkpoint", arguments: ["predict", "--checkpoint", "none.safetensors", "--out", "p", "a.png"],
              status: 1, prefix: "none.safetensors: checkpoint not found", contains: ""),
         Case(name: "data check of a bad config", files: ["bad.yaml": yaml(model: "{name: unet, base_c: x}")],

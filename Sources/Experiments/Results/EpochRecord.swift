@@ -15,9 +15,12 @@ public struct EpochRecord: Sendable, Equatable {
     public var imagesPerSecond: Double
     /// Wall-clock seconds of the epoch, evaluation included.
     public var seconds: Double
+    /// Seconds the training loop waited for the loader's batches in the epoch (nil in records
+    /// written before it was measured).
+    public var dataWaitSeconds: Double?
 
     public init(epoch: Int, trainLoss: Double, losses: [String: Double] = [:], lr: Double,
-                scores: SegmentationScores?, imagesPerSecond: Double, seconds: Double) {
+                scores: SegmentationScores?, imagesPerSecond: Double, seconds: Double, dataWaitSeconds: Double? = nil) {
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.losses = losses
@@ -25,6 +28,7 @@ public struct EpochRecord: Sendable, Equatable {
         self.scores = scores
         self.imagesPerSecond = imagesPerSecond
         self.seconds = seconds
+        self.dataWaitSeconds = dataWaitSeconds
     }
 
     /// Equality that treats NaN as equal to NaN (a diverged epoch must survive a round trip).
@@ -34,6 +38,8 @@ public struct EpochRecord: Sendable, Equatable {
             && a.losses.keys.sorted() == b.losses.keys.sorted()
             && a.losses.allSatisfy { same($0.value, b.losses[$0.key]!) }
             && a.scores == b.scores && same(a.imagesPerSecond, b.imagesPerSecond) && same(a.seconds, b.seconds)
+            && (a.dataWaitSeconds == nil) == (b.dataWaitSeconds == nil)
+            && same(a.dataWaitSeconds ?? 0, b.dataWaitSeconds ?? 0)
     }
 
     /// The evaluated record with the highest `score` — the first one on ties, since the recipe

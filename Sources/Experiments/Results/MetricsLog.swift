@@ -7,7 +7,8 @@ import Nets
 /// A line holds, in this order: `epoch`, `train_loss`, `losses` (per term, by name), `lr`; then
 /// for an evaluated epoch `dice` (per-image mean), `dice_recipe` (the recipe's batch-averaged
 /// value), `global_correct`, `class_acc`, `class_iou`, `miou` — fractions, not percent; then
-/// `img_per_s` and `seconds`. NaN and infinities, which JSON lacks, are written as `null` and
+/// `img_per_s`, `seconds` and `data_wait_s` (the seconds the training loop waited for batches; absent
+/// in files written before it was measured). NaN and infinities, which JSON lacks, are written as `null` and
 /// read back as NaN — for a loss, both mean the run diverged (pandas and jq read the file as is). Numbers are written in Swift's shortest
 /// round-trip form, so reading gives back the same Doubles.
 ///
@@ -78,6 +79,7 @@ public final class MetricsLog {
         fields.append("\"lr\":\(number(record.lr))")
         if let s = record.scores { fields += scoreFields(s) }
         fields += ["\"img_per_s\":\(number(record.imagesPerSecond))", "\"seconds\":\(number(record.seconds))"]
+        if let wait = record.dataWaitSeconds { fields.append("\"data_wait_s\":\(number(wait))") }
         return "{" + fields.joined(separator: ",") + "}"
     }
 
@@ -122,6 +124,7 @@ public final class MetricsLog {
         var miou: Double?
         var img_per_s: Double?
         var seconds: Double?
+        var data_wait_s: Double?
         var pixel: PixelLine?
 
         struct PixelLine: Decodable {
@@ -153,7 +156,7 @@ public final class MetricsLog {
             }
             return EpochRecord(epoch: epoch, trainLoss: train_loss ?? .nan,
                                losses: (losses ?? [:]).mapValues { $0 ?? .nan }, lr: lr ?? .nan, scores: scores,
-                               imagesPerSecond: img_per_s ?? .nan, seconds: seconds ?? .nan)
+                               imagesPerSecond: img_per_s ?? .nan, seconds: seconds ?? .nan, dataWaitSeconds: data_wait_s)
         }
 
         // `dice` present but null (an evaluation that saw no image) must stay an evaluated epoch.
@@ -171,12 +174,13 @@ public final class MetricsLog {
             miou = try c.decodeIfPresent(Double.self, forKey: .miou)
             img_per_s = try c.decodeIfPresent(Double.self, forKey: .img_per_s)
             seconds = try c.decodeIfPresent(Double.self, forKey: .seconds)
+            data_wait_s = try c.decodeIfPresent(Double.self, forKey: .data_wait_s)
             pixel = try c.decodeIfPresent(PixelLine.self, forKey: .pixel)
         }
 
         enum CodingKeys: String, CodingKey {
             case epoch, train_loss, losses, lr, dice, dice_recipe, global_correct, class_acc, class_iou, miou
-            case img_per_s, seconds, pixel
+            case img_per_s, seconds, data_wait_s, pixel
         }
     }
 

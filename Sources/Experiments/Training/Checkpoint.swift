@@ -13,6 +13,8 @@ struct TrainingProgress: Codable, Equatable {
     var termSums: [Double] = []
     var images = 0
     var epochSeconds = 0.0
+    /// Seconds of the epoch in progress spent waiting for batches (optional: older checkpoints lack it).
+    var dataWaitSeconds: Double? = nil
     /// Wall seconds of all earlier sessions of this run.
     var elapsed = 0.0
     var configHash = ""

@@ -161,7 +161,11 @@ public final class Trainer {
             session.progress.termSums = Array(repeating: 0, count: setup.lossNames.count)
         }
         let batches = loader.epoch(epoch, startingAt: session.progress.batch)
-        while let batch = try batches.next() {
+        while true {
+            // How long the step waits for the loader (the epoch's first batch is never prefetched).
+            let waitStart = Date()
+            guard let batch = try batches.next() else { break }
+            let waited = Date().timeIntervalSince(waitStart)
             try checkInputSize(batch, setup.model)
             let lr = setup.schedule.lr(at: session.progress.iteration)
             let value = try session.step(batch.images, batch.labels, lr: lr)
@@ -177,6 +181,7 @@ public final class Trainer {
             p.lossSum += Double(value.total)
             for (i, term) in value.terms.enumerated() { p.termSums[i] += Double(term.value) }
             p.images += batch.count
+            p.dataWaitSeconds = (p.dataWaitSeconds ?? 0) + waited
             p.epochSeconds = priorSeconds + Date().timeIntervalSince(epochStart)
             session.progress = p
             progressReporter.step(iteration: p.iteration, epoch: epoch, of: setup.schedule.totalEpochs, batch: p.batch,
@@ -212,7 +217,8 @@ public final class Trainer {
             epoch: epoch, trainLoss: p.lossSum / n,
             losses: Dictionary(uniqueKeysWithValues: zip(setup.lossNames, p.termSums.map { $0 / n })),
             lr: setup.schedule.lr(at: p.iteration), scores: scores,
-            imagesPerSecond: Double(p.images) / max(trainSeconds, 1e-9), seconds: seconds)
+            imagesPerSecond: Double(p.images) / max(trainSeconds, 1e-9), seconds: seconds,
+            dataWaitSeconds: p.dataWaitSeconds ?? 0)
         try session.metrics.append(record)
         session.records.append(record)
         if let scores {

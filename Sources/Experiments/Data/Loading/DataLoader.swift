@@ -46,6 +46,13 @@ public final class DataLoader: Sendable {
         self.cache = cache ? SampleCache(count: dataset.count) : nil
     }
 
+    /// The same batches, built by `workers` threads up to `prefetch` ahead (`runexp bench --data`
+    /// compares settings with it); the cache, if any, starts empty.
+    public func with(workers: Int, prefetch: Int) throws -> DataLoader {
+        try DataLoader(dataset: dataset, transform: transform, seed: seed, batchSize: batchSize, shuffle: shuffle,
+                       dropLast: dropLast, workers: workers, prefetch: prefetch, cache: cache != nil)
+    }
+
     /// Batches in one epoch.
     public var batchCount: Int {
         let n = dataset.count
