@@ -140,7 +140,7 @@ struct Bench: ParsableCommand {
         let staged = frozenByConfig > 0 ? ", \(frozenByConfig) tensors frozen by stage 0" : ""
         print("\(title) (\(model.parameterCount) params\(frozen.map { ", \($0) frozen" } ?? "")\(staged)), "
               + "batch \(batch) \(shape), \(classes) classes, \(Threads.count) threads, \(precision) "
-              + "(\(KernelLibrary.cpuISA))")
+              + "(\(KernelLibrary.version), \(KernelLibrary.cpuISA))")
     }
 
     /// The wall seconds of each of `steps` calls of `body`.
