@@ -13,13 +13,6 @@ final class CommandLineTests: XCTestCase {
         try RunexpBinary.run(arguments, in: directory)
     }
 
-    func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "runexp-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     static let tinyYAML = """
         name: tiny
         seed: 3

@@ -55,3 +55,13 @@ let packageRoot: String = {
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
+
+extension XCTestCase {
+    /// A new empty folder for this test, removed when the test ends.
+    func temporaryFolder() throws -> String {
+        let path = NSTemporaryDirectory() + "runexp-\(type(of: self))-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+}

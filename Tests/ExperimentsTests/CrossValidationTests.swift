@@ -9,13 +9,6 @@ import XCTest
 /// `sweep: {data.fold: all}` expands to the folds; fold runs validate on their fold; an
 /// ensemble's prediction is the mean of its members' probabilities.
 final class CrossValidationTests: XCTestCase {
-    func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "runexp-cv-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     /// A tiny cross-validation of the synthetic data: 7 training images in 3 folds (3, 2, 2).
     func cvYAML(extra: String = "", data: String = "") -> String {
         """

@@ -7,13 +7,6 @@ import XCTest
 /// binary, skipped without one) and the trainer's `data_wait_s` in metrics.jsonl. No assertion
 /// depends on how long anything took, only on what is reported and where.
 final class DataWaitTests: XCTestCase {
-    func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "runexp-datawait-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     /// The number that `pattern`'s first capture group matches in `text`, or nil.
     func number(_ pattern: String, in text: String) -> Double? {
         guard let regex = try? NSRegularExpression(pattern: pattern),

@@ -26,13 +26,6 @@ final class ImageCodecTests: XCTestCase {
     }()
 
     /// Fresh folder for files a test writes, removed afterwards.
-    func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "runexp-images-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     /// Checks a decoded fixture against expected.json. `tolerance` bounds |decoded - expected|
     /// per 8-bit sample (0 = exact).
     func check(_ name: String, tolerance: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {

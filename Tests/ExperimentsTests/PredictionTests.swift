@@ -14,13 +14,6 @@ final class PredictionTests: XCTestCase {
         15: (192, 128, 128), 20: (0, 64, 128), 255: (224, 224, 192),
     ]
 
-    func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "runexp-predict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     func pixel(_ image: Image, _ x: Int, _ y: Int) -> [UInt8] {
         (0..<image.channels).map { image[x: x, y: y, c: $0] }
     }

@@ -8,13 +8,6 @@ import XCTest
 /// DeepLabV3 with aux head, whose heads draw dropout masks), and several workers on one results
 /// folder train each run of a sweep exactly once, even when one of them is killed.
 final class ProcessSafetyTests: XCTestCase {
-    func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "runexp-processes-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     /// Eight 64-pixel synthetic images, batches of 2: four steps an epoch.
     static func experiment(name: String, model: String, epochs: Int, extra: String = "") -> String {
         """
