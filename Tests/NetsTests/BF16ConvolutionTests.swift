@@ -15,8 +15,9 @@ final class BF16ConvolutionTests: XCTestCase {
         try XCTSkipUnless(KernelLibrary.hasBF16, "no bf16 kernels on this CPU (\(KernelLibrary.cpuISA))")
     }
 
-    /// ‖a − b‖ / ‖b‖ over all elements (same layout).
+    /// ‖a − b‖ / ‖b‖ over all elements (same layout), both read as fp32 (a bf16 convolution's output is bf16).
     func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
+        let a = a.converted(to: .fp32), b = b.converted(to: .fp32)
         precondition(a.count == b.count && a.layout == b.layout)
         var diff = 0.0, norm = 0.0
         for i in 0..<a.count {

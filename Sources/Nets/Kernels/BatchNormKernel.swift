@@ -21,10 +21,14 @@ enum BatchNormKernel {
         var eps: Float
         var globalStats: Bool
         var relu: Bool
+        /// The activation's format (bf16 or fp32); statistics, scale and shift are fp32 either way.
+        var precision: Precision
+
+        var activation: DNNL.MemoryDescriptor { DNNL.activation(shape, precision.dnnlType) }
 
         var flags: UInt32 { rx_batchnorm_flags(globalStats ? 1 : 0, relu ? 1 : 0) }
 
-        var description: String { "bn \(shape) eps\(eps) global\(globalStats) relu\(relu)" }
+        var description: String { "bn \(shape) eps\(eps) global\(globalStats) relu\(relu) \(precision)" }
     }
 
     private static let packedScaleShift = RX_BATCHNORM_PACKED_SCALE_SHIFT != 0
@@ -49,7 +53,7 @@ enum BatchNormKernel {
 
     private static func forwardPrimitive(_ s: Setup, training: Bool) -> DNNL.Primitive {
         DNNL.primitive("\(s) forward training\(training)") {
-            let md = DNNL.activation(s.shape)
+            let md = s.activation
             return DNNL.primitiveDesc("\(s) forward") {
                 rx_batchnorm_forward($0, DNNL.engine, training ? 1 : 0, md.handle, s.eps, s.flags)
             }
@@ -60,17 +64,17 @@ enum BatchNormKernel {
     /// (the batch's unless `stats` was given), and the ReLU workspace of a training forward.
     static func forward(_ x: Tensor, scale: Tensor, shift: Tensor, _ s: Setup, stats: (mean: Tensor, variance: Tensor)?,
                         training: Bool) -> (y: Tensor, mean: Tensor, variance: Tensor, workspace: Tensor?) {
-        precondition(s.globalStats == (stats != nil))
+        precondition(s.globalStats == (stats != nil) && s.shape == x.shape && s.precision == x.precision)
         let p = forwardPrimitive(s, training: training)
-        let y = Tensor.uninitialized(shape: x.shape, layout: x.layout)
+        let y = Tensor.uninitialized(shape: x.shape, layout: x.layout, precision: x.precision)
         let c = DNNL.desc([x.c], dnnl_a)
         let mean = stats?.mean ?? Tensor.uninitialized(shape: [x.c])
         let variance = stats?.variance ?? Tensor.uninitialized(shape: [x.c])
-        let data = DNNL.activation(x.shape)
+        let data = s.activation
         let scaleShift = scaleShiftArguments(scale, shift, backward: false)
         var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
-            (DNNL_ARG_SRC, data, UnsafeMutableRawPointer(x.data)),
-            (DNNL_ARG_DST, data, UnsafeMutableRawPointer(y.data)),
+            (DNNL_ARG_SRC, data, x.storage),
+            (DNNL_ARG_DST, data, y.storage),
             (DNNL_ARG_MEAN, c, UnsafeMutableRawPointer(mean.data)),
             (DNNL_ARG_VARIANCE, c, UnsafeMutableRawPointer(variance.data)),
         ] + scaleShift.args
@@ -78,7 +82,7 @@ enum BatchNormKernel {
         if s.relu && training {
             let wsDesc = p.md(dnnl_query_workspace_md)
             let ws = DNNL.storage(for: wsDesc)
-            args.append((DNNL_ARG_WORKSPACE, wsDesc, UnsafeMutableRawPointer(ws.data)))
+            args.append((DNNL_ARG_WORKSPACE, wsDesc, ws.storage))
             workspace = ws
         }
         withExtendedLifetime(scaleShift.keep) { p.execute(args) }
@@ -90,21 +94,22 @@ enum BatchNormKernel {
                          workspace: Tensor?, _ s: Setup) -> (dx: Tensor, dscale: Tensor, dshift: Tensor) {
         let fwd = forwardPrimitive(s, training: true)
         let p = DNNL.primitive("\(s) backward", hint: fwd) {
-            let md = DNNL.activation(s.shape)
+            let md = s.activation
             return DNNL.primitiveDesc("\(s) backward") {
                 rx_batchnorm_backward($0, DNNL.engine, md.handle, s.eps, s.flags, fwd.pd)
             }
         }
-        let dx = Tensor.uninitialized(shape: x.shape, layout: x.layout)
+        precondition(dy.precision == x.precision, "BatchNorm backward: gradient \(dy) for input \(x)")
+        let dx = Tensor.uninitialized(shape: x.shape, layout: x.layout, precision: x.precision)
         let c = DNNL.desc([x.c], dnnl_a)
-        let data = DNNL.activation(s.shape)
+        let data = s.activation
         let scaleShift = scaleShiftArguments(scale, shift, backward: true)
         let dscale = Tensor.uninitialized(shape: [x.c]), dshift = Tensor.uninitialized(shape: [x.c])
         let both = packedScaleShift ? Tensor.uninitialized(shape: [2, x.c]) : nil
         var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
-            (DNNL_ARG_SRC, data, UnsafeMutableRawPointer(x.data)),
-            (DNNL_ARG_DIFF_DST, data, UnsafeMutableRawPointer(dy.data)),
-            (DNNL_ARG_DIFF_SRC, data, UnsafeMutableRawPointer(dx.data)),
+            (DNNL_ARG_SRC, data, x.storage),
+            (DNNL_ARG_DIFF_DST, data, dy.storage),
+            (DNNL_ARG_DIFF_SRC, data, dx.storage),
             (DNNL_ARG_MEAN, c, UnsafeMutableRawPointer(mean.data)),
             (DNNL_ARG_VARIANCE, c, UnsafeMutableRawPointer(variance.data)),
         ] + scaleShift.args
@@ -116,7 +121,7 @@ enum BatchNormKernel {
         }
         if s.relu {
             guard let workspace else { preconditionFailure("fused ReLU backward without its workspace") }
-            args.append((DNNL_ARG_WORKSPACE, fwd.md(dnnl_query_workspace_md), UnsafeMutableRawPointer(workspace.data)))
+            args.append((DNNL_ARG_WORKSPACE, fwd.md(dnnl_query_workspace_md), workspace.storage))
         }
         withExtendedLifetime(scaleShift.keep) { p.execute(args) }
         if let both {

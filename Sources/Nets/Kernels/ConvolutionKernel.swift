@@ -11,8 +11,12 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
     var groups = 1
     var bias: Bool
     var transposed: Bool
-    /// bf16: the primitives read bf16 input, weights and output gradient and write fp32.
+    /// bf16: the primitives read bf16 weights, input and output gradient and write a bf16
+    /// output; weight and bias gradients are fp32 either way.
     var precision: Precision = .fp32
+    /// The format the input is stored in, and its gradient written in: bf16 between layers of
+    /// a bf16 model, fp32 for the image a bf16 model starts from (converted to bf16 to compute).
+    var inputPrecision: Precision = .fp32
 
     var outHeight: Int { outSize(height) }
     var outWidth: Int { outSize(width) }
@@ -43,7 +47,7 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
     }
 
     var description: String {
-        "\(transposed ? "deconv" : "conv") n\(n) c\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) p\(padding) d\(dilation) op\(outputPadding) g\(groups) b\(bias) \(precision)"
+        "\(transposed ? "deconv" : "conv") n\(n) c\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) p\(padding) d\(dilation) op\(outputPadding) g\(groups) b\(bias) \(inputPrecision)->\(precision)"
     }
 }
 
@@ -53,20 +57,20 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
 /// their own (blocked) weight format, and we reorder the small weight tensors to and
 /// from it each step, which costs far less than reordering activations.
 ///
-/// In bf16 the input and the output gradient are converted to bf16 NHWC once each (an
-/// `Operand`, which backward keeps instead of the fp32 input: half the bytes), the weights
-/// once per step by the same reorder that blocks them; outputs, input gradients, weight
-/// and bias gradients stay fp32, so everything outside the convolution is unchanged.
+/// In bf16 the output, the output gradient and the input gradient are bf16 (the input
+/// gradient in the input's format), an fp32 input (the image) is converted to bf16 once (an
+/// `Operand`, which backward keeps instead of the fp32 input), the weights once per step by
+/// the same reorder that blocks them; weight and bias gradients stay fp32.
 final class ConvolutionKernel {
     let geometry: ConvGeometry
     let forward: DNNL.Primitive
     let backwardData: DNNL.Primitive
     let backwardWeights: DNNL.Primitive
     let userWeights: DNNL.MemoryDescriptor
-    /// fp32 NHWC input and output as the layers hold them.
+    /// The NHWC input (and its gradient) and output (and its gradient) as the layers hold them.
     let src, dst, bias: DNNL.MemoryDescriptor
-    /// The input and output gradient as the primitives read them (bf16 NHWC in bf16, else `src`, `dst`).
-    let srcOperand, dstOperand: DNNL.MemoryDescriptor
+    /// The input as the primitives read it (bf16 NHWC in bf16, else `src`).
+    let srcOperand: DNNL.MemoryDescriptor
 
     private static let lock = NSLock()
     /// A UNet at one image size has about 25 geometries; ResNet-50 segmentation models about 60.
@@ -87,6 +91,7 @@ final class ConvolutionKernel {
         if let k = cache.value(g) { return k }
         var fp32 = g
         fp32.precision = .fp32
+        fp32.inputPrecision = .fp32
         // Only bf16 may come back nil; an fp32 kernel that cannot be made is a shape bug and traps.
         let k = ConvolutionKernel(g) ?? cache.value(fp32) ?? ConvolutionKernel(fp32)!
         cache.insert(k, for: g)
@@ -96,18 +101,18 @@ final class ConvolutionKernel {
 
     private init?(_ g: ConvGeometry) {
         geometry = g
-        src = DNNL.activation(g.inputShape)
-        dst = DNNL.activation(g.outputShape)
+        precondition(g.precision == .bf16 || g.inputPrecision == .fp32, "\(g): an fp32 convolution reads fp32")
+        let low = g.precision.dnnlType
+        src = DNNL.activation(g.inputShape, g.inputPrecision.dnnlType)
+        dst = DNNL.activation(g.outputShape, low)
         bias = DNNL.desc([g.outChannels], dnnl_a)
         userWeights = DNNL.desc(g.weightDims, g.userWeightTag)
-        let low = g.precision == .bf16 ? dnnl_bf16 : dnnl_f32
         srcOperand = DNNL.activation(g.inputShape, low)
-        dstOperand = DNNL.activation(g.outputShape, low)
-        // Forward reads (bf16 src, bf16 w) and writes fp32 dst; backward data reads (bf16 w,
-        // bf16 diff_dst) and writes fp32 diff_src; backward weights reads (bf16 src, bf16
-        // diff_dst) and writes fp32 diff_weights: one descriptor set per pass.
+        // Forward reads (bf16 src, bf16 w) and writes bf16 dst; backward data reads (bf16 w,
+        // bf16 diff_dst) and writes diff_src in the input's format; backward weights reads
+        // (bf16 src, bf16 diff_dst) and writes fp32 diff_weights: one descriptor set per pass.
         let w = DNNL.any(g.weightDims, low), wdiff = DNNL.any(g.weightDims)
-        let (fullSrc, fullDst, lowSrc, lowDst) = (src, dst, srcOperand, dstOperand)
+        let (fullSrc, lowSrc, lowDst) = (src, srcOperand, dst)
         let strides = [Int64(g.stride), Int64(g.stride)]
         let dilates = [Int64(g.dilation - 1), Int64(g.dilation - 1)]  // oneDNN counts extra gaps: 0 = dense
         let padL = [Int64(g.padding), Int64(g.padding)]
@@ -123,7 +128,7 @@ final class ConvolutionKernel {
         let avoidInBackwardWeights = rx_conv_backward_weights_avoid()
 
         guard let fpd = create("forward", {
-            rx_conv_forward($0, DNNL.engine, transposed, lowSrc.handle, w.handle, biasDesc, fullDst.handle, strides,
+            rx_conv_forward($0, DNNL.engine, transposed, lowSrc.handle, w.handle, biasDesc, lowDst.handle, strides,
                             dilates, padL, padR, nil)
         }) else { return nil }
         guard let bpd = create("backward data", {
@@ -153,45 +158,46 @@ final class ConvolutionKernel {
         if let reuse, reuse.md.sameFormat(as: want) { return reuse }
         if want.sameFormat(as: userWeights) { return PreparedWeights(md: want, storage: weight) }
         let storage = DNNL.storage(for: want)
-        DNNL.reorder(from: userWeights, weight.data, to: want, storage.data)
+        DNNL.reorder(from: userWeights, weight.storage, to: want, storage.storage)
         return PreparedWeights(md: want, storage: storage)
     }
 
-    /// The input as the primitives read it: `x` itself in fp32, a bf16 copy in bf16.
+    /// The input as the primitives read it: `x` itself, or its bf16 copy when it is fp32 and
+    /// the convolution computes in bf16.
     func inputOperand(_ x: Tensor) -> Operand {
-        precondition(x.shape == geometry.inputShape && x.layout == .nhwc, "\(geometry): input \(x)")
+        precondition(x.shape == geometry.inputShape && x.layout == .nhwc && x.precision == geometry.inputPrecision,
+                     "\(geometry): input \(x)")
         return Operand(x, from: src, to: srcOperand)
     }
 
-    /// The output gradient as the primitives read it: `dy` itself in fp32, a bf16 copy in bf16.
-    func gradientOperand(_ dy: Tensor) -> Operand { Operand(dy, from: dst, to: dstOperand) }
-
     /// y = conv(x, w) + b.
     func runForward(_ x: Operand, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
-        let y = Tensor.uninitialized(shape: geometry.outputShape, layout: .nhwc)
+        let y = Tensor.uninitialized(shape: geometry.outputShape, layout: .nhwc, precision: geometry.precision)
         var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
-            (DNNL_ARG_SRC, x.md, UnsafeMutableRawPointer(x.storage.data)),
-            (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
-            (DNNL_ARG_DST, dst, UnsafeMutableRawPointer(y.data)),
+            (DNNL_ARG_SRC, x.md, x.storage.storage),
+            (DNNL_ARG_WEIGHTS, weights.md, weights.storage.storage),
+            (DNNL_ARG_DST, dst, y.storage),
         ]
-        if let b { args.append((DNNL_ARG_BIAS, bias, UnsafeMutableRawPointer(b.data))) }
+        if let b { args.append((DNNL_ARG_BIAS, bias, b.storage)) }
         forward.execute(args)
         return y
     }
 
     /// dx from dy and the weights.
-    func runBackwardData(_ dy: Operand, _ weights: PreparedWeights) -> Tensor {
-        let dx = Tensor.uninitialized(shape: geometry.inputShape, layout: .nhwc)
+    func runBackwardData(_ dy: Tensor, _ weights: PreparedWeights) -> Tensor {
+        precondition(dy.precision == geometry.precision, "\(geometry): output gradient \(dy)")
+        let dx = Tensor.uninitialized(shape: geometry.inputShape, layout: .nhwc, precision: geometry.inputPrecision)
         backwardData.execute([
-            (DNNL_ARG_DIFF_DST, dy.md, UnsafeMutableRawPointer(dy.storage.data)),
-            (DNNL_ARG_WEIGHTS, weights.md, UnsafeMutableRawPointer(weights.storage.data)),
-            (DNNL_ARG_DIFF_SRC, src, UnsafeMutableRawPointer(dx.data)),
+            (DNNL_ARG_DIFF_DST, dst, dy.storage),
+            (DNNL_ARG_WEIGHTS, weights.md, weights.storage.storage),
+            (DNNL_ARG_DIFF_SRC, src, dx.storage),
         ])
         return dx
     }
 
     /// (dw in PyTorch layout, db) from x and dy.
-    func runBackwardWeights(_ x: Operand, _ dy: Operand) -> (Tensor, Tensor?) {
+    func runBackwardWeights(_ x: Operand, _ dy: Tensor) -> (Tensor, Tensor?) {
+        precondition(dy.precision == geometry.precision, "\(geometry): output gradient \(dy)")
         let g = geometry
         let want = backwardWeights.md(dnnl_query_diff_weights_md)
         let dw = Tensor.uninitialized(shape: g.userWeightShape)
@@ -199,13 +205,13 @@ final class ConvolutionKernel {
         let scratch = direct ? dw : DNNL.storage(for: want)
         let db = g.bias ? Tensor.uninitialized(shape: [g.outChannels]) : nil
         var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
-            (DNNL_ARG_SRC, x.md, UnsafeMutableRawPointer(x.storage.data)),
-            (DNNL_ARG_DIFF_DST, dy.md, UnsafeMutableRawPointer(dy.storage.data)),
-            (DNNL_ARG_DIFF_WEIGHTS, want, UnsafeMutableRawPointer(scratch.data)),
+            (DNNL_ARG_SRC, x.md, x.storage.storage),
+            (DNNL_ARG_DIFF_DST, dst, dy.storage),
+            (DNNL_ARG_DIFF_WEIGHTS, want, scratch.storage),
         ]
-        if let db { args.append((DNNL_ARG_DIFF_BIAS, bias, UnsafeMutableRawPointer(db.data))) }
+        if let db { args.append((DNNL_ARG_DIFF_BIAS, bias, db.storage)) }
         backwardWeights.execute(args)
-        if !direct { DNNL.reorder(from: want, scratch.data, to: userWeights, dw.data) }
+        if !direct { DNNL.reorder(from: want, scratch.storage, to: userWeights, dw.storage) }
         return (dw, db)
     }
 }
@@ -216,8 +222,8 @@ struct PreparedWeights {
     let storage: Tensor
 }
 
-/// An activation or gradient in the format a convolution primitive reads: the fp32 NHWC
-/// tensor itself, or its bf16 NHWC copy.
+/// An input in the format a convolution primitive reads: the NHWC tensor itself, or its
+/// bf16 NHWC copy.
 struct Operand {
     let md: DNNL.MemoryDescriptor
     let storage: Tensor
@@ -227,7 +233,7 @@ struct Operand {
             (md, storage) = (stored, t)
         } else {
             (md, storage) = (wanted, DNNL.storage(for: wanted))
-            DNNL.reorder(from: stored, t.data, to: wanted, storage.data)
+            DNNL.reorder(from: stored, t.storage, to: wanted, storage.storage)
         }
     }
 }

@@ -67,7 +67,7 @@ enum DNNL {
 
     /// The descriptor of a tensor as it is stored (NHWC activations, plain parameters).
     static func desc(of t: Tensor) -> MemoryDescriptor {
-        desc(t.shape, t.layout == .nhwc ? dnnl_nhwc : plainTag(t.shape.count))
+        desc(t.shape, t.layout == .nhwc ? dnnl_nhwc : plainTag(t.shape.count), t.precision.dnnlType)
     }
 
     /// The descriptor of an NHWC activation of logical shape `shape`.

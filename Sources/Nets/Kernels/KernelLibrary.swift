@@ -19,14 +19,6 @@ public enum KernelLibrary {
     }
 }
 
-/// The number format convolutions compute in. `bf16` gives the convolution kernels bf16
-/// inputs, weights and output gradients (8 mantissa bits, relative error ~2⁻⁸), while
-/// activations, master weights, weight gradients, BatchNorm and the loss stay fp32, as
-/// PyTorch's CPU `autocast(bfloat16)` does for convolutions.
-public enum Precision: String, Sendable, CaseIterable {
-    case fp32, bf16
-}
-
 extension KernelLibrary {
     /// Whether oneDNN has bf16 convolution kernels on this CPU (AVX512-BF16 or AMX). Elsewhere
     /// it would emulate them slowly or not at all, so bf16 falls back to fp32.

@@ -6,6 +6,7 @@ enum PoolingKernel {
     struct Geometry: Hashable, CustomStringConvertible {
         var shape: [Int]
         var kernel, stride, padding: Int
+        var precision: Precision = .fp32
         // Floor division, as PyTorch: an input smaller than the window has no output (an
         // error upstream), where Swift's truncating `/` would invent one.
         var outHeight: Int { floorDivide(shape[2] + 2 * padding - kernel, stride) + 1 }
@@ -13,7 +14,9 @@ enum PoolingKernel {
 
         private func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
         var outputShape: [Int] { [shape[0], shape[1], outHeight, outWidth] }
-        var description: String { "maxpool \(shape) k\(kernel) s\(stride) p\(padding)" }
+        var description: String { "maxpool \(shape) k\(kernel) s\(stride) p\(padding) \(precision)" }
+        var input: DNNL.MemoryDescriptor { DNNL.activation(shape, precision.dnnlType) }
+        var output: DNNL.MemoryDescriptor { DNNL.activation(outputShape, precision.dnnlType) }
 
         /// oneDNN wants padding that makes the output size exact; floor mode drops the
         /// last partial window, which is a smaller (possibly negative → 0) right padding.
@@ -31,7 +34,7 @@ enum PoolingKernel {
 
     private static func forwardPrimitive(_ g: Geometry) -> DNNL.Primitive {
         DNNL.primitive("\(g) fwd") {
-            let src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
+            let src = g.input, dst = g.output
             return DNNL.primitiveDesc("\(g) forward") {
                 rx_maxpool_forward($0, DNNL.engine, src.handle, dst.handle, g.strides, g.kernelSize, g.dilation,
                                    g.leftPadding, g.rightPadding)
@@ -41,14 +44,15 @@ enum PoolingKernel {
 
     /// The pooled output and the workspace that backward needs.
     static func forward(_ x: Tensor, _ g: Geometry) -> (y: Tensor, workspace: Tensor) {
+        precondition(x.shape == g.shape && x.precision == g.precision, "\(g): input \(x)")
         let p = forwardPrimitive(g)
-        let y = Tensor.uninitialized(shape: g.outputShape, layout: .nhwc)
+        let y = Tensor.uninitialized(shape: g.outputShape, layout: .nhwc, precision: g.precision)
         let wsDesc = p.md(dnnl_query_workspace_md)
         let ws = DNNL.storage(for: wsDesc)
         p.execute([
-            (DNNL_ARG_SRC, DNNL.activation(g.shape), UnsafeMutableRawPointer(x.data)),
-            (DNNL_ARG_DST, DNNL.activation(g.outputShape), UnsafeMutableRawPointer(y.data)),
-            (DNNL_ARG_WORKSPACE, wsDesc, UnsafeMutableRawPointer(ws.data)),
+            (DNNL_ARG_SRC, g.input, x.storage),
+            (DNNL_ARG_DST, g.output, y.storage),
+            (DNNL_ARG_WORKSPACE, wsDesc, ws.storage),
         ])
         return (y, ws)
     }
@@ -57,17 +61,18 @@ enum PoolingKernel {
     static func backward(_ dy: Tensor, workspace: Tensor, _ g: Geometry) -> Tensor {
         let fwd = forwardPrimitive(g)
         let p = DNNL.primitive("\(g) bwd", hint: fwd) {
-            let src = DNNL.activation(g.shape), dst = DNNL.activation(g.outputShape)
+            let src = g.input, dst = g.output
             return DNNL.primitiveDesc("\(g) backward") {
                 rx_maxpool_backward($0, DNNL.engine, src.handle, dst.handle, g.strides, g.kernelSize, g.dilation,
                                     g.leftPadding, g.rightPadding, fwd.pd)
             }
         }
-        let dx = Tensor.uninitialized(shape: g.shape, layout: .nhwc)
+        precondition(dy.precision == g.precision, "\(g): gradient \(dy)")
+        let dx = Tensor.uninitialized(shape: g.shape, layout: .nhwc, precision: g.precision)
         p.execute([
-            (DNNL_ARG_DIFF_DST, DNNL.activation(g.outputShape), UnsafeMutableRawPointer(dy.data)),
-            (DNNL_ARG_DIFF_SRC, DNNL.activation(g.shape), UnsafeMutableRawPointer(dx.data)),
-            (DNNL_ARG_WORKSPACE, fwd.md(dnnl_query_workspace_md), UnsafeMutableRawPointer(workspace.data)),
+            (DNNL_ARG_DIFF_DST, g.output, dy.storage),
+            (DNNL_ARG_DIFF_SRC, g.input, dx.storage),
+            (DNNL_ARG_WORKSPACE, fwd.md(dnnl_query_workspace_md), workspace.storage),
         ])
         return dx
     }

@@ -35,7 +35,8 @@ public final class BatchNorm2d: Module, Layer {
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "BatchNorm2d(\(channels)): input \(x.shape)")
         let global = !training || frozenStatistics
-        let s = BatchNormKernel.Setup(shape: x.shape, eps: eps, globalStats: global, relu: fusedReLU)
+        let s = BatchNormKernel.Setup(shape: x.shape, eps: eps, globalStats: global, relu: fusedReLU,
+                                      precision: x.precision)
         let stats = global ? (runningMean.value, runningVar.value) : nil
         let (weight, bias) = (weight, bias)
         let op = Tape.op(inputs: [x], learning: weight.needsGrad || bias.needsGrad)

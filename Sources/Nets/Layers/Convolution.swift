@@ -10,8 +10,8 @@ public class ConvolutionLayer: Module, Layer {
     public let padding: Int
     public let dilation: Int
     public let groups: Int
-    /// The format the convolution kernels compute in (`Module.setPrecision` sets it model-wide);
-    /// parameters, outputs and gradients are fp32 either way.
+    /// The format the convolution computes in and writes its output in (`Module.setPrecision`
+    /// sets it model-wide); parameters and their gradients are fp32 either way.
     public var precision = Precision.fp32
 
     init(weightShape: [Int], fanIn: Int, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int,
@@ -45,9 +45,12 @@ public class ConvolutionLayer: Module, Layer {
         precondition(x.shape.count == 4 && x.c == inChannels, "\(type(of: self)): expected \(inChannels) channels, got \(x.shape)")
         var g = geometry(x)
         g.precision = precision
+        g.inputPrecision = precision == .fp32 ? .fp32 : x.precision
         let kernel = ConvolutionKernel.get(g)
+        // An fp32 convolution (or a bf16 one oneDNN has no kernel for here) reads fp32.
+        let x = kernel.geometry.inputPrecision == x.precision ? x : x.float32()
         let weights = kernel.prepare(weight.value, for: kernel.forward)
-        // In bf16 backward keeps the input's bf16 copy, not the fp32 input.
+        // In bf16 backward keeps the bf16 input (an fp32 image's bf16 copy).
         let input = kernel.inputOperand(x)
         let y = kernel.runForward(input, weights, bias?.value)
         let (weight, bias) = (weight, bias)
@@ -55,7 +58,6 @@ public class ConvolutionLayer: Module, Layer {
         guard let op = Tape.op(inputs: [x], learning: learnsWeight || learnsBias) else { return y }
         let needsInput = op.needsGradient[0]
         op.record(y) { dy in
-            let dy = kernel.gradientOperand(dy)
             if learnsWeight || learnsBias {
                 let (dw, db) = kernel.runBackwardWeights(input, dy)
                 if learnsWeight { weight.accumulate(dw) }

@@ -26,6 +26,7 @@ public final class Dropout: Module, Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         guard training && p > 0 else { return x }
+        let x = x.float32()  // no bf16 kernel
         precondition(!channelwise || (x.layout == .nhwc), "Dropout2d expects an NHWC activation, got \(x)")
         // The factor applied to each element (to each image's channel when `channelwise`,
         // shape [N, C]), 0 or 1/(1-p); drawn in every training forward, recorded or not, so

@@ -4,6 +4,7 @@ public final class GlobalAvgPool2d: Module, Layer {
     public override init() {}
 
     public func forward(_ x: Tensor) -> Tensor {
+        let x = x.float32()  // no bf16 kernel
         precondition(x.layout == .nhwc, "GlobalAvgPool2d expects an NHWC activation, got \(x)")
         let (N, C, pixels) = (x.n, x.c, x.h * x.w)
         let out = Tensor.activation(N, C, 1, 1)

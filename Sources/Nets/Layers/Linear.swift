@@ -30,6 +30,7 @@ public final class Linear: Module, Layer {
     /// [N, in] → [N, out]. A pooled activation [N, in, 1, 1] is accepted as is: with one pixel,
     /// its NHWC memory is the [N, in] matrix (what `torch.flatten(x, 1)` gives).
     public func forward(_ x: Tensor) -> Tensor {
+        let x = x.float32()  // no bf16 kernel
         precondition(x.count == x.shape[0] * inFeatures && (x.shape.count == 2 || (x.h == 1 && x.w == 1)),
                      "Linear(\(inFeatures)): input \(x.shape)")
         let n = x.shape[0]

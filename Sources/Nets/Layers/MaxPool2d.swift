@@ -12,7 +12,8 @@ public final class MaxPool2d: Module, Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        let g = PoolingKernel.Geometry(shape: x.shape, kernel: kernelSize, stride: stride, padding: padding)
+        let g = PoolingKernel.Geometry(shape: x.shape, kernel: kernelSize, stride: stride, padding: padding,
+                                       precision: x.precision)
         precondition(g.outHeight > 0 && g.outWidth > 0, "MaxPool2d(\(kernelSize)): input \(x.shape) too small")
         let (y, workspace) = PoolingKernel.forward(x, g)
         // The workspace records where each maximum was; backward scatters the gradient there.

@@ -38,19 +38,21 @@ private func zeroPadded(_ x: Tensor, left: Int, right: Int, top: Int, bottom: In
     let outH = H + top + bottom, outW = W + left + right
     precondition(outH > 0 && outW > 0,
                  "zeroPad2d: padding (\(left), \(right), \(top), \(bottom)) leaves no output from \(H)×\(W)")
-    let out = Tensor.activation(N, C, outH, outW)
+    let out = Tensor.activation(N, C, outH, outW, precision: x.precision)
     // Output columns that have a source column; the same span for every row.
     let x0 = max(0, left), x1 = min(outW, W + left)
     if x1 <= x0 { return out }
-    let span = (x1 - x0) * C
-    let src = x.data, dst = out.data
+    // Byte copies, whatever the element format.
+    let size = x.precision.size
+    let span = (x1 - x0) * C * size
+    let src = x.storage, dst = out.storage
     parallelChunks(N * outH, minChunk: rowsPerChunk(outW * C)) { lo, hi in
         for item in lo..<hi {
             let n = item / outH, oy = item % outH
             let iy = oy - top
             guard iy >= 0 && iy < H else { continue }
-            let from = src + ((n * H + iy) * W + (x0 - left)) * C
-            (dst + (item * outW + x0) * C).update(from: from, count: span)
+            let from = src + ((n * H + iy) * W + (x0 - left)) * C * size
+            (dst + (item * outW + x0) * C * size).copyMemory(from: from, byteCount: span)
         }
     }
     return out

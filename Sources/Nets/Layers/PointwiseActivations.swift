@@ -33,6 +33,7 @@ public final class Sigmoid: Module, Layer {
 /// y = f(x) elementwise, recording dx = dy · f′ (computed from the input and output values).
 private func pointwise(_ x: Tensor, _ f: @escaping (Float) -> Float,
                        derivative: @escaping (_ input: Float, _ output: Float) -> Float) -> Tensor {
+    let x = x.float32()  // no bf16 kernel
     let y = Tensor.uninitialized(shape: x.shape, layout: x.layout)
     let src = x.data, dst = y.data
     parallelChunks(x.count) { lo, hi in

@@ -16,7 +16,7 @@ public final class ReLU: Module, Layer {
     public func forward(_ x: Tensor) -> Tensor {
         if fusedIntoPrevious { return x }
         let op = Tape.op(inputs: [x])
-        let y = inplace ? x : Tensor.uninitialized(shape: x.shape, layout: x.layout)
+        let y = inplace ? x : Tensor.uninitialized(shape: x.shape, layout: x.layout, precision: x.precision)
         EltwiseKernel.relu(x, into: y)
         // The mask is read from the output, so nothing else is kept; the gradient is masked in place.
         op?.record(y, consumesGradient: true) { dy in [EltwiseKernel.reluBackward(dy, output: y, inPlace: true)] }

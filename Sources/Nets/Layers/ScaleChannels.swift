@@ -2,6 +2,7 @@
 /// (squeeze-and-excitation's and LR-ASPP's gating), recording both gradients:
 /// dx = dy · s and ds = Σ over pixels of dy · x.
 public func scaleChannels(_ x: Tensor, by s: Tensor) -> Tensor {
+    let x = x.float32(), s = s.float32()  // no bf16 kernel
     precondition(x.layout == .nhwc && s.count == x.n * x.c && (s.shape.count == 2 || (s.h == 1 && s.w == 1)),
                  "scaleChannels: \(x) by \(s)")
     let (N, C, pixels) = (x.n, x.c, x.h * x.w)

@@ -97,15 +97,17 @@ func rowsPerChunk(_ rowElements: Int) -> Int { max(1, 16_384 / max(rowElements, 
 /// Resizes an NHWC activation to `height`×`width` like `F.interpolate(x, size:, mode: "bilinear",
 /// align_corners:)`; pass `scaleFactors` when PyTorch would be called with `scale_factor=` instead,
 /// since with align_corners=False it then uses 1/scale (not in/out) as the source ratio.
-/// Records its backward on the recording tape.
+/// Records its backward on the recording tape. A bf16 activation is blended in fp32 and
+/// written back in bf16.
 public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: Bool,
                            scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
     precondition(x.layout == .nhwc, "bilinearResize expects an NHWC activation, got \(x)")
     let (N, C, H, W) = (x.n, x.c, x.h, x.w)
     let rows = LinearAxis(input: H, output: height, alignCorners: alignCorners, scale: scaleFactors?.height)
     let cols = LinearAxis(input: W, output: width, alignCorners: alignCorners, scale: scaleFactors?.width)
-    let out = Tensor.uninitialized(shape: [N, C, height, width], layout: .nhwc)
-    let src = x.data, dst = out.data
+    let out = Tensor.uninitialized(shape: [N, C, height, width], layout: .nhwc, precision: x.precision)
+    let bf16 = x.precision == .bf16
+    let src = x.storage, dst = out.storage
     let inRow = W * C, outRow = width * C
     // Tables are read once per output row or column; the inner loops run over contiguous channels.
     let (r0, r1, rl0, rl1) = (rows.index0, rows.index1, rows.lambda0, rows.lambda1)
@@ -113,18 +115,30 @@ public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: B
     parallelChunks(N * height, minChunk: rowsPerChunk(outRow)) { lo, hi in
         // Separable: blend the two source rows once, then blend columns from that row.
         let blended = UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1))
-        defer { blended.deallocate() }
+        let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(outRow, 1)) : nil
+        defer { blended.deallocate(); row?.deallocate() }
         for item in lo..<hi {
             let n = item / height, oy = item % height
-            let a = src + (n * H + r0[oy]) * inRow, b = src + (n * H + r1[oy]) * inRow
             let wa = rl0[oy], wb = rl1[oy]
-            for j in 0..<inRow { blended[j] = wa * a[j] + wb * b[j] }
-            let o = dst + item * outRow
+            if bf16 {
+                let a = src.assumingMemoryBound(to: UInt16.self) + (n * H + r0[oy]) * inRow
+                let b = src.assumingMemoryBound(to: UInt16.self) + (n * H + r1[oy]) * inRow
+                for j in 0..<inRow { blended[j] = wa * widen(a[j]) + wb * widen(b[j]) }
+            } else {
+                let a = src.assumingMemoryBound(to: Float.self) + (n * H + r0[oy]) * inRow
+                let b = src.assumingMemoryBound(to: Float.self) + (n * H + r1[oy]) * inRow
+                for j in 0..<inRow { blended[j] = wa * a[j] + wb * b[j] }
+            }
+            let o = row ?? dst.assumingMemoryBound(to: Float.self) + item * outRow
             for ox in 0..<width {
                 let p = blended + c0[ox] * C, q = blended + c1[ox] * C
                 let wp = cl0[ox], wq = cl1[ox]
                 let oc = o + ox * C
                 for c in 0..<C { oc[c] = wp * p[c] + wq * q[c] }
+            }
+            if bf16 {
+                let o16 = dst.assumingMemoryBound(to: UInt16.self) + item * outRow
+                for j in 0..<outRow { o16[j] = narrow(o[j]) }
             }
         }
     }
@@ -147,36 +161,52 @@ public func bilinearResizeBackward(_ dy: Tensor, inputHeight: Int, inputWidth: I
     let rows = LinearAxis(input: H, output: outH, alignCorners: alignCorners, scale: scaleFactors?.height)
     let cols = LinearAxis(input: W, output: outW, alignCorners: alignCorners, scale: scaleFactors?.width)
     let readers = rows.transposed(inputs: H)
-    let dx = Tensor.activation(N, C, H, W)
-    let g = dy.data, dst = dx.data
+    let bf16 = dy.precision == .bf16
+    let dx = Tensor.activation(N, C, H, W, precision: dy.precision)
+    let g = dy.storage, dst = dx.storage
     let inRow = W * C, outRow = outW * C
     let (start, ro, rw) = (readers.start, readers.output, readers.weight)
     let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
     parallelChunks(N * H, minChunk: rowsPerChunk(2 * outRow)) { lo, hi in
         let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(outRow, 1))
-        defer { gathered.deallocate() }
+        let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1)) : nil
+        defer { gathered.deallocate(); row?.deallocate() }
         for item in lo..<hi {
             let n = item / H, iy = item % H
             let (first, last) = (start[iy], start[iy + 1])
             if first == last { continue }
             // Sum of the output-gradient rows that read input row iy, with their row weights…
-            var e = first
-            let w0 = rw[e], g0 = g + (n * outH + ro[e]) * outRow
-            for j in 0..<outRow { gathered[j] = w0 * g0[j] }
-            e += 1
-            while e < last {
-                let we = rw[e], ge = g + (n * outH + ro[e]) * outRow
-                for j in 0..<outRow { gathered[j] += we * ge[j] }
-                e += 1
+            for e in first..<last {
+                let we = rw[e], offset = (n * outH + ro[e]) * outRow
+                if bf16 {
+                    let ge = g.assumingMemoryBound(to: UInt16.self) + offset
+                    if e == first {
+                        for j in 0..<outRow { gathered[j] = we * widen(ge[j]) }
+                    } else {
+                        for j in 0..<outRow { gathered[j] += we * widen(ge[j]) }
+                    }
+                } else {
+                    let ge = g.assumingMemoryBound(to: Float.self) + offset
+                    if e == first {
+                        for j in 0..<outRow { gathered[j] = we * ge[j] }
+                    } else {
+                        for j in 0..<outRow { gathered[j] += we * ge[j] }
+                    }
+                }
             }
             // …then spread along the row by the column weights, sequentially within this thread.
-            let d = dst + item * inRow
+            if let row { row.update(repeating: 0, count: inRow) }
+            let d = row ?? dst.assumingMemoryBound(to: Float.self) + item * inRow
             for ox in 0..<outW {
                 let s = gathered + ox * C
                 let p = d + c0[ox] * C, q = d + c1[ox] * C
                 let wp = cl0[ox], wq = cl1[ox]
                 for c in 0..<C { p[c] += wp * s[c] }
                 for c in 0..<C { q[c] += wq * s[c] }
+            }
+            if bf16 {
+                let d16 = dst.assumingMemoryBound(to: UInt16.self) + item * inRow
+                for j in 0..<inRow { d16[j] = narrow(d[j]) }
             }
         }
     }

@@ -8,10 +8,11 @@ public struct SegmentationOutput {
     public let aux: Tensor?
     public let deepSupervision: [Tensor]
 
+    /// Logits computed in bf16 are handed on in fp32, which losses and metrics read.
     public init(out: Tensor, aux: Tensor? = nil, deepSupervision: [Tensor] = []) {
-        self.out = out
-        self.aux = aux
-        self.deepSupervision = deepSupervision
+        self.out = out.float32()
+        self.aux = aux?.float32()
+        self.deepSupervision = deepSupervision.map { $0.float32() }
     }
 }
 

@@ -12,7 +12,8 @@
 /// The tape alone accumulates gradients: an op's backward returns fresh tensors (or, for a
 /// pass-through, the gradient it was given), and the tape copies before any in-place update
 /// of a tensor that is the gradient of two things at once (a residual sum hands the same
-/// gradient to both branches).
+/// gradient to both branches). A gradient arrives in its tensor's format (bf16 for a bf16
+/// activation), converted where an op returned another.
 ///
 /// Outside `record` nothing is recorded and layers keep nothing: that is how evaluation runs.
 public final class Tape: @unchecked Sendable {
@@ -39,6 +40,7 @@ public final class Tape: @unchecked Sendable {
     /// `requires_grad_()` does for a model input (tests check input gradients this way).
     public func watch(_ tensor: Tensor) {
         let node = TapeNode(tape: self, inputs: [], consumesGradient: false)
+        node.precision = tensor.precision
         tensor.node = node
         nodes.append(node)
     }
@@ -91,6 +93,7 @@ public final class Tape: @unchecked Sendable {
 
     /// Appends `node`, already holding its backward, and makes it `output`'s producer.
     func append(_ node: TapeNode, producing output: Tensor) {
+        node.precision = output.precision
         output.node = node
         nodes.append(node)
     }
@@ -98,6 +101,8 @@ public final class Tape: @unchecked Sendable {
     // MARK: Accumulation
 
     private func accumulate(_ d: Tensor, into node: TapeNode) {
+        // A gradient has its tensor's format, as in PyTorch: a bf16 activation's is bf16.
+        let d = d.converted(to: node.precision)
         guard let existing = node.gradient else {
             node.gradient = d
             hold(d)
@@ -141,6 +146,8 @@ final class TapeNode {
     let consumesGradient: Bool
     var backward: ((Tensor) -> [Tensor?])?
     var gradient: Tensor?
+    /// The format of the tensor this node is the gradient path of, and so of its gradient.
+    var precision = Precision.fp32
 
     /// A watched tensor (no producer on the tape): its gradient is kept for the caller.
     var isLeaf: Bool { inputs.isEmpty }

@@ -12,15 +12,33 @@ public enum Layout: Sendable {
     case nhwc
 }
 
-/// A dense Float32 tensor with a logical shape (NCHW for images) and a memory layout.
+/// A dense tensor with a logical shape (NCHW for images), a memory layout and an element
+/// format: fp32, or bf16 for the activations of a model computing in bf16.
 ///
 /// Reference semantics: layers hand tensors to each other and to the oneDNN seam
 /// without copying. Storage is 64-byte aligned, as oneDNN's vector kernels prefer.
 public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let layout: Layout
+    public let precision: Precision
     public let count: Int
-    public let data: UnsafeMutablePointer<Float>
+    /// The elements' bytes, whatever their format.
+    let storage: UnsafeMutableRawPointer
+
+    /// The elements of an fp32 tensor.
+    public var data: UnsafeMutablePointer<Float> {
+        precondition(precision == .fp32, "\(self) read as fp32")
+        return storage.assumingMemoryBound(to: Float.self)
+    }
+
+    /// The elements of a bf16 tensor, as raw bits.
+    var bf16: UnsafeMutablePointer<UInt16> {
+        precondition(precision == .bf16, "\(self) read as bf16")
+        return storage.assumingMemoryBound(to: UInt16.self)
+    }
+
+    /// Bytes of storage.
+    var byteCount: Int { max(count, 1) * precision.size }
     /// The recorded op that produced this tensor on the recording `Tape`, through which its
     /// gradient flows; nil for a tensor that needs no gradient.
     var node: TapeNode?
@@ -32,20 +50,21 @@ public final class Tensor: @unchecked Sendable {
 
     /// A tensor whose contents are undefined, for outputs a kernel overwrites entirely:
     /// zero-filling tens of megabytes that are about to be overwritten costs real time.
-    public static func uninitialized(shape: [Int], layout: Layout = .plain) -> Tensor {
-        Tensor(shape: shape, layout: layout, zeroed: false)
+    public static func uninitialized(shape: [Int], layout: Layout = .plain, precision: Precision = .fp32) -> Tensor {
+        Tensor(shape: shape, layout: layout, precision: precision, zeroed: false)
     }
 
-    private init(shape: [Int], layout: Layout, zeroed: Bool) {
+    private init(shape: [Int], layout: Layout, precision: Precision = .fp32, zeroed: Bool) {
         precondition(layout == .plain || shape.count == 4, "nhwc layout needs a 4-D shape")
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.layout = layout
+        self.precision = precision
         self.count = shape.reduce(1, *)
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = TensorMemory.allocate(bytes)
-        if zeroed { raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1)) }
-        self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        let bytes = max(count, 1) * precision.size
+        storage = TensorMemory.allocate(bytes)
+        // All-zero bits are 0 in both formats.
+        if zeroed { storage.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
         MemoryStats.allocated(bytes)
     }
 
@@ -63,14 +82,13 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// A zero-filled 4-D activation of logical shape N×C×H×W, stored channels-last.
-    public static func activation(_ n: Int, _ c: Int, _ h: Int, _ w: Int) -> Tensor {
-        Tensor(shape: [n, c, h, w], layout: .nhwc)
+    public static func activation(_ n: Int, _ c: Int, _ h: Int, _ w: Int, precision: Precision = .fp32) -> Tensor {
+        Tensor(shape: [n, c, h, w], layout: .nhwc, precision: precision, zeroed: true)
     }
 
     deinit {
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        MemoryStats.freed(bytes)
-        TensorMemory.free(data, bytes: bytes)
+        MemoryStats.freed(byteCount)
+        TensorMemory.free(storage, bytes: byteCount)
     }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
@@ -101,11 +119,12 @@ public final class Tensor: @unchecked Sendable {
 
     /// A copy in the requested layout (a copy even when the layout already matches).
     public func converted(to target: Layout) -> Tensor {
-        let out = Tensor(shape: shape, layout: target)
         if target == layout {
-            out.data.update(from: data, count: count)
+            let out = Tensor.uninitialized(shape: shape, layout: layout, precision: precision)
+            out.storage.copyMemory(from: storage, byteCount: byteCount)
             return out
         }
+        let out = Tensor(shape: shape, layout: target)
         precondition(shape.count == 4)
         let (N, C, H, W) = (shape[0], shape[1], shape[2], shape[3])
         let src = data, dst = out.data
@@ -127,14 +146,22 @@ public final class Tensor: @unchecked Sendable {
     /// An independent copy.
     public func copy() -> Tensor { converted(to: layout) }
 
-    /// A zero tensor of the same shape and layout.
-    public func zerosLike() -> Tensor { Tensor(shape: shape, layout: layout) }
+    /// A zero tensor of the same shape, layout and precision.
+    public func zerosLike() -> Tensor { Tensor(shape: shape, layout: layout, precision: precision, zeroed: true) }
 
     public func fill(_ value: Float) { data.update(repeating: value, count: count) }
 
     /// Adds `other` (same shape and layout) into this tensor.
     public func add(_ other: Tensor) {
-        precondition(other.shape == shape && other.layout == layout, "add: \(other.shape) into \(shape)")
+        precondition(other.shape == shape && other.layout == layout && other.precision == precision,
+                     "add: \(other) into \(self)")
+        if precision == .bf16 {
+            let a = bf16, b = other.bf16
+            parallelChunks(count) { lo, hi in
+                for i in lo..<hi { a[i] = narrow(widen(a[i]) + widen(b[i])) }
+            }
+            return
+        }
         let a = data, b = other.data
         parallelChunks(count) { lo, hi in
             for i in lo..<hi { a[i] += b[i] }
@@ -158,5 +185,5 @@ public final class Tensor: @unchecked Sendable {
 }
 
 extension Tensor: CustomStringConvertible {
-    public var description: String { "Tensor(\(shape), \(layout))" }
+    public var description: String { "Tensor(\(shape), \(layout)\(precision == .bf16 ? ", bf16" : ""))" }
 }

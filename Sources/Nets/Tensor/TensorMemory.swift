@@ -41,13 +41,13 @@ enum TensorMemory {
         return block
     }
 
-    static func free(_ pointer: UnsafeMutablePointer<Float>, bytes: Int) {
+    static func free(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         guard bytes >= pooledMinimum else { return pointer.deallocate() }
         let size = rounded(bytes)
         lock.lock()
         liveBytes -= size
         if keptBytes + size <= peakLiveBytes {
-            kept[size, default: []].append(UnsafeMutableRawPointer(pointer))
+            kept[size, default: []].append(pointer)
             keptBytes += size
             lock.unlock()
             return
