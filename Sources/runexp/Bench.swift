@@ -34,8 +34,8 @@ struct Bench: ParsableCommand {
     var overrides: [String] = []
     @Option(help: ArgumentHelp("Freeze this group or name prefix of the model (e.g. backbone).", valueName: "name"))
     var freeze: String?
-    @Option(help: ArgumentHelp("Convolution precision: fp32, or bf16 (bf16 kernels, fp32 master weights, loss and "
-                               + "BatchNorm; fp32 with a notice on CPUs without AVX512-BF16 or AMX). "
+    @Option(help: ArgumentHelp("Precision: fp32, or bf16 (bf16 convolutions and activations, fp32 master weights, "
+                               + "BatchNorm statistics and loss; fp32 with a notice on CPUs without AVX512-BF16 or AMX). "
                                + "With --config, default: the config's.", valueName: "fp32|bf16"))
     var precision: Precision?
     @Flag(help: ArgumentHelp("Feed the steps from --config's training data, through the loader training uses (batch "

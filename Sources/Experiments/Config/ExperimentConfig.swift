@@ -9,8 +9,8 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var seed = 0
     /// Worker threads; 0 uses every core. Not part of the run hash (see `hash`).
     public var threads = 0
-    /// The format convolutions compute in (`Precision`); bf16 falls back to fp32, with a
-    /// notice, on CPUs without bf16 kernels.
+    /// The format the model computes in and keeps its activations in (`Precision`); bf16
+    /// falls back to fp32, with a notice, on CPUs without bf16 kernels.
     public var precision = Precision.fp32
     public var data = DataConfig()
     public var model = ModelConfig()
