@@ -152,10 +152,9 @@ final class ConvolutionKernel {
     }
 
     /// The weights in the format `primitive` wants: `weight` itself when the formats agree,
-    /// else a reordered copy (reused when `reuse` already has that format).
-    func prepare(_ weight: Tensor, for primitive: DNNL.Primitive, reuse: PreparedWeights? = nil) -> PreparedWeights {
+    /// else a reordered copy.
+    func prepare(_ weight: Tensor, for primitive: DNNL.Primitive) -> PreparedWeights {
         let want = primitive.md(dnnl_query_weights_md)
-        if let reuse, reuse.md.sameFormat(as: want) { return reuse }
         if want.sameFormat(as: userWeights) { return PreparedWeights(md: want, storage: weight) }
         let storage = DNNL.storage(for: want)
         DNNL.reorder(from: userWeights, weight.storage, to: want, storage.storage)
