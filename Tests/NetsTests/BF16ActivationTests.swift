@@ -9,18 +9,6 @@ import XCTest
 /// relative, so ‖bf16 − fp32‖ / ‖fp32‖ stays below 1e-2, where a wrong kernel (a format
 /// read as the other, a gradient against the wrong operand) is off by O(1).
 final class BF16ActivationTests: XCTestCase {
-    /// ‖a − b‖ / ‖b‖, both read as fp32.
-    func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-        let a = a.converted(to: .fp32), b = b.converted(to: .fp32)
-        precondition(a.count == b.count && a.layout == b.layout)
-        var diff = 0.0, norm = 0.0
-        for i in 0..<a.count {
-            diff += pow(Double(a.data[i]) - Double(b.data[i]), 2)
-            norm += pow(Double(b.data[i]), 2)
-        }
-        return (diff / max(norm, 1e-30)).squareRoot()
-    }
-
     /// Output and input gradients of `f` on the inputs at `precision` (the fp32 inputs hold the
     /// bf16 inputs' values exactly, so only the layer's own rounding differs).
     func run(_ precision: Precision, _ inputs: [Tensor], _ f: ([Tensor]) -> Tensor) -> (y: Tensor, dx: [Tensor]) {
@@ -39,10 +27,10 @@ final class BF16ActivationTests: XCTestCase {
         let low = run(.bf16, inputs, f)
         XCTAssertEqual(low.y.precision, .bf16, "\(name): output not bf16", file: file, line: line)
         XCTAssertEqual(low.y.shape, reference.y.shape, file: file, line: line)
-        XCTAssertLessThan(relativeError(low.y, reference.y), 1e-2, "\(name): output", file: file, line: line)
+        XCTAssertLessThan(GradCheck.relativeError(low.y, reference.y), 1e-2, "\(name): output", file: file, line: line)
         for (i, (a, b)) in zip(low.dx, reference.dx).enumerated() {
             XCTAssertEqual(a.precision, .bf16, "\(name): gradient \(i) not bf16", file: file, line: line)
-            XCTAssertLessThan(relativeError(a, b), 1e-2, "\(name): gradient \(i)", file: file, line: line)
+            XCTAssertLessThan(GradCheck.relativeError(a, b), 1e-2, "\(name): gradient \(i)", file: file, line: line)
         }
     }
 
@@ -113,7 +101,7 @@ final class BF16ActivationTests: XCTestCase {
         tape.backward([(out, activation([2, 8, 9, 11], 7))])
         let dx = try XCTUnwrap(tape.gradient(of: xb))
         XCTAssertEqual(dx.precision, .bf16)
-        XCTAssertLessThan(relativeError(dx, try XCTUnwrap(reference)), 2e-2)
+        XCTAssertLessThan(GradCheck.relativeError(dx, try XCTUnwrap(reference)), 2e-2)
         // Layers with no bf16 kernel take fp32; a mixed sum or concatenation runs in fp32.
         let linear = Linear(8, 3, rng: &rng)
         let pooled = GlobalAvgPool2d()(out)

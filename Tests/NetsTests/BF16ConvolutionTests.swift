@@ -15,18 +15,6 @@ final class BF16ConvolutionTests: XCTestCase {
         try XCTSkipUnless(KernelLibrary.hasBF16, "no bf16 kernels on this CPU (\(KernelLibrary.cpuISA))")
     }
 
-    /// ‖a − b‖ / ‖b‖ over all elements (same layout), both read as fp32 (a bf16 convolution's output is bf16).
-    func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-        let a = a.converted(to: .fp32), b = b.converted(to: .fp32)
-        precondition(a.count == b.count && a.layout == b.layout)
-        var diff = 0.0, norm = 0.0
-        for i in 0..<a.count {
-            diff += pow(Double(a.data[i]) - Double(b.data[i]), 2)
-            norm += pow(Double(b.data[i]), 2)
-        }
-        return (diff / max(norm, 1e-30)).squareRoot()
-    }
-
     /// y, dx, dw and db of `layer` on `x` with output gradient `g`, at `precision`.
     func run(_ layer: ConvolutionLayer, _ precision: Precision, x: Tensor, g: Tensor) -> [Tensor] {
         layer.precision = precision
@@ -46,7 +34,7 @@ final class BF16ConvolutionTests: XCTestCase {
         let reference = run(layer, .fp32, x: x, g: g)
         let bf16 = run(layer, .bf16, x: x, g: g)
         for (what, (a, b)) in zip(["y", "dx", "dw", "db"], zip(bf16, reference)) {
-            let error = relativeError(a, b)
+            let error = GradCheck.relativeError(a, b)
             XCTAssertLessThan(error, 1e-2, "\(name): \(what) relative error", file: file, line: line)
             if runsInBF16 {
                 XCTAssertGreaterThan(error, 0, "\(name): \(what) identical to fp32, so bf16 did not run", file: file, line: line)

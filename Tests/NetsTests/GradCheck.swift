@@ -16,6 +16,18 @@ enum GradCheck {
         return t
     }
 
+    /// ‖a − b‖ / ‖b‖ over all elements (same layout), both read as fp32 (bf16 results compared with fp32 ones).
+    static func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
+        let a = a.converted(to: .fp32), b = b.converted(to: .fp32)
+        precondition(a.count == b.count && a.layout == b.layout)
+        var diff = 0.0, norm = 0.0
+        for i in 0..<a.count {
+            diff += pow(Double(a.data[i]) - Double(b.data[i]), 2)
+            norm += pow(Double(b.data[i]), 2)
+        }
+        return (diff / max(norm, 1e-30)).squareRoot()
+    }
+
     static func dot(_ a: Tensor, _ b: Tensor) -> Double {
         precondition(a.count == b.count && a.layout == b.layout)
         var s = 0.0
