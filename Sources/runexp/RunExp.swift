@@ -26,6 +26,7 @@ struct RunExp: ParsableCommand {
     /// 2 a config, data or command-line error found before anything trained, 128+N stopped by
     /// signal N. A command-line mistake prints one line, not the usage text.
     static func main() {
+        OpenMPWaitPolicy.passiveUnlessChosen()
         do {
             var command = try parseAsRoot()
             try command.run()
