@@ -59,8 +59,9 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
 ///
 /// In bf16 the output, the output gradient and the input gradient are bf16 (the input
 /// gradient in the input's format), an fp32 input (the image) is converted to bf16 once (an
-/// `Operand`, which backward keeps instead of the fp32 input), the weights once per step by
-/// the same reorder that blocks them; weight and bias gradients stay fp32.
+/// `Operand`, which backward keeps instead of the fp32 input), the weights by the reorder
+/// that blocks them (once for the forward, once for backward data); weight and bias
+/// gradients stay fp32.
 final class ConvolutionKernel {
     let geometry: ConvGeometry
     let forward: DNNL.Primitive
