@@ -65,11 +65,6 @@ enum DNNL {
         return MemoryDescriptor(md)
     }
 
-    /// The descriptor of a tensor as it is stored (NHWC activations, plain parameters).
-    static func desc(of t: Tensor) -> MemoryDescriptor {
-        desc(t.shape, t.layout == .nhwc ? dnnl_nhwc : plainTag(t.shape.count), t.precision.dnnlType)
-    }
-
     /// The descriptor of an NHWC activation of logical shape `shape`.
     static func activation(_ shape: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> MemoryDescriptor {
         desc(shape, dnnl_nhwc, type)
@@ -83,16 +78,6 @@ enum DNNL {
     /// A buffer large enough for `md`, as a flat fp32 tensor (bf16 data is stored in it raw).
     static func storage(for md: MemoryDescriptor) -> Tensor {
         Tensor.uninitialized(shape: [(md.bytes + 3) / 4])
-    }
-
-    static func plainTag(_ rank: Int) -> dnnl_format_tag_t {
-        switch rank {
-        case 1: return dnnl_a
-        case 2: return dnnl_ab
-        case 3: return dnnl_abc
-        case 4: return dnnl_abcd
-        default: preconditionFailure("rank \(rank) not supported")
-        }
     }
 
     // MARK: Primitives
