@@ -199,6 +199,53 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(fresh.state().keys.sorted(), ["step"])
     }
 
+    /// The updates run sixteen floats at a time, the tail one at a time, in per-thread chunks
+    /// that start anywhere: on a 70,001-float parameter split over two threads every element
+    /// still equals torch's scalar formula evaluated here in the same order, bit for bit.
+    func testVectorUpdatesEqualScalarFormula() throws {
+        let count = 70_001, saved = Threads.count
+        Threads.set(2)
+        defer { Threads.set(saved) }
+        var rng = SystemRandomNumberGenerator()
+        let start = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+        let grads = (0..<2).map { _ in (0..<count).map { _ in Float.random(in: -1...1, using: &rng) } }
+        func run(_ make: ([(String, Parameter)]) throws -> any Optimizer) rethrows -> [Float] {
+            let p = Parameter(Tensor(shape: [count], values: start))
+            let opt = try make([("w", p)])
+            for g in grads {
+                p.grad = Tensor(shape: [count], values: g)
+                opt.step()
+            }
+            return p.value.array
+        }
+        let (lr, mu, wd): (Float, Float, Float) = (0.1, 0.9, 1e-4)
+        var p = start, b = [Float](repeating: 0, count: count)
+        for (k, g) in grads.enumerated() {
+            for i in 0..<count {
+                let d = g[i] + wd * p[i]
+                b[i] = k == 0 ? d : mu * b[i] + 1 * d
+                p[i] -= lr * (d + mu * b[i])
+            }
+        }
+        XCTAssertEqual(try run { try SGD($0, lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4) }, p)
+
+        let (b1, b2, eps, decay): (Double, Double, Float, Float) = (0.9, 0.999, 1e-8, Float(1 - 1e-2 * 0.05))
+        p = start
+        var m = [Float](repeating: 0, count: count), v = m, vmax = m
+        for (k, g) in grads.enumerated() {
+            let t = Double(k + 1)
+            let stepSize = Float(1e-2 / (1 - pow(b1, t))), correction2 = Float((1 - pow(b2, t)).squareRoot())
+            for i in 0..<count {
+                p[i] *= decay
+                m[i] = m[i] + Float(1 - b1) * (g[i] - m[i])
+                v[i] = v[i] * Float(b2) + Float(1 - b2) * g[i] * g[i]
+                vmax[i] = max(vmax[i], v[i])
+                p[i] += -stepSize * m[i] / (vmax[i].squareRoot() / correction2 + eps)
+            }
+        }
+        XCTAssertEqual(try run { try AdamW($0, lr: 1e-2, weightDecay: 0.05, amsgrad: true) }, p)
+    }
+
     func testBadHyperparametersThrow() {
         let ps = OptimizerToy([:]).namedParameters()
         XCTAssertThrowsError(try SGD(ps, lr: 0.1, nesterov: true)) { XCTAssertEqual("\($0)", "Nesterov momentum requires a momentum and zero dampening") }

@@ -56,24 +56,10 @@ public class Adam: Optimizer {
             let t = Double(tensors[0].data[0])
             let stepSize = Float(lr / (1 - pow(beta1, t)))
             let correction2 = Float((1 - pow(beta2, t)).squareRoot())
-            let p = parameter.value.data, g = grad.data, m = tensors[1].data, v = tensors[2].data
-            let vmax = amsgrad ? tensors[3].data : v
-            if decoupledWeightDecay && weightDecay != 0 {
-                parallelChunks(grad.count) { lo, hi in
-                    for i in lo..<hi { p[i] *= decay }
-                }
-            }
-            parallelChunks(grad.count) { lo, hi in
-                for i in lo..<hi {
-                    let gi = g[i] + l2 * p[i]
-                    // torch's lerp_(g, w) formula, exact at both ends.
-                    m[i] = w1 < 0.5 ? m[i] + w1 * (gi - m[i]) : gi - (gi - m[i]) * (1 - w1)
-                    v[i] = v[i] * b2 + w2 * gi * gi
-                    if amsgrad { vmax[i] = max(vmax[i], v[i]) }
-                    let denom = vmax[i].squareRoot() / correction2 + eps
-                    p[i] += -stepSize * m[i] / denom
-                }
-            }
+            AdamUpdate(p: parameter.value.data, g: grad.data, m: tensors[1].data, v: tensors[2].data,
+                       vmax: amsgrad ? tensors[3].data : nil, decay: decoupledWeightDecay && weightDecay != 0 ? decay : nil,
+                       l2: l2, w1: w1, b2: b2, w2: w2, eps: eps, stepSize: stepSize, correction2: correction2)
+                .apply(count: grad.count)
         }
     }
 
@@ -81,5 +67,34 @@ public class Adam: Optimizer {
 
     public func load(state: [String: Tensor]) throws {
         try slots.load(state, optimizer: decoupledWeightDecay ? "AdamW" : "Adam")
+    }
+}
+
+private struct AdamUpdate: ElementwiseUpdate {
+    let p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
+    let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    /// AMSGrad's running maximum of v, if on.
+    let vmax: UnsafeMutablePointer<Float>?
+    /// AdamW's factor 1 − lr·weightDecay, if decoupled.
+    let decay: Float?
+    let l2: Float, w1: Float, b2: Float, w2: Float, eps: Float, stepSize: Float, correction2: Float
+
+    func update<V: SIMD>(_ at: Lanes<V>) where V.Scalar == Float {
+        var p = at.load(self.p)
+        if let decay { p *= decay }
+        let g = at.load(self.g) + l2 * p
+        var m = at.load(self.m)
+        // torch's lerp_(g, w) formula, exact at both ends.
+        m = w1 < 0.5 ? m + w1 * (g - m) : g - (g - m) * (1 - w1)
+        var v = at.load(self.v) * b2 + w2 * g * g
+        at.store(m, self.m)
+        at.store(v, self.v)
+        if let vmax = self.vmax {
+            let old = at.load(vmax)
+            v = old.replacing(with: v, where: v .>= old)  // Swift's max(old, v)
+            at.store(v, vmax)
+        }
+        let denom = v.squareRoot() / correction2 + eps
+        at.store(p + -stepSize * m / denom, self.p)
     }
 }

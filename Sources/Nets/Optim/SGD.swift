@@ -35,25 +35,41 @@ public final class SGD: Optimizer {
         for (key, parameter, grad) in slots.updatable {
             let p = parameter.value.data, g = grad.data, count = grad.count
             if mu == 0 {
-                parallelChunks(count) { lo, hi in
-                    for i in lo..<hi { p[i] -= lr * (g[i] + wd * p[i]) }
-                }
+                PlainUpdate(p: p, g: g, lr: lr, wd: wd).apply(count: count)
                 continue
             }
             let (tensors, first) = slots.slots(key) { [parameter.value.zerosLike()] }
             let b = tensors[0].data
-            parallelChunks(count) { lo, hi in
-                for i in lo..<hi {
-                    let d = g[i] + wd * p[i]
-                    // PyTorch starts the buffer at the first gradient itself, not at zero.
-                    b[i] = first ? d : mu * b[i] + damp * d
-                    p[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
-                }
-            }
+            MomentumUpdate(p: p, g: g, b: b, lr: lr, mu: mu, damp: damp, wd: wd, first: first, nesterov: nesterov)
+                .apply(count: count)
         }
     }
 
     public func state() -> [String: Tensor] { slots.state() }
 
     public func load(state: [String: Tensor]) throws { try slots.load(state, optimizer: "SGD") }
+}
+
+private struct PlainUpdate: ElementwiseUpdate {
+    let p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
+    let lr: Float, wd: Float
+
+    func update<V: SIMD>(_ at: Lanes<V>) where V.Scalar == Float {
+        let p = at.load(self.p)
+        at.store(p - lr * (at.load(g) + wd * p), self.p)
+    }
+}
+
+private struct MomentumUpdate: ElementwiseUpdate {
+    let p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>
+    let lr: Float, mu: Float, damp: Float, wd: Float, first: Bool, nesterov: Bool
+
+    func update<V: SIMD>(_ at: Lanes<V>) where V.Scalar == Float {
+        let p = at.load(self.p)
+        let d = at.load(g) + wd * p
+        // PyTorch starts the buffer at the first gradient itself, not at zero.
+        let b = first ? d : mu * at.load(self.b) + damp * d
+        at.store(b, self.b)
+        at.store(p - lr * (nesterov ? d + mu * b : b), self.p)
+    }
 }
