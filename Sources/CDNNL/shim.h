@@ -348,3 +348,15 @@ static inline dnnl_status_t rx_maxpool_backward(dnnl_primitive_desc_t *pd, dnnl_
 static inline dnnl_status_t rx_reorder(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, rx_md from, rx_md to) {
     return dnnl_reorder_primitive_desc_create(pd, RX_MD(from), engine, RX_MD(to), engine, NULL);
 }
+
+/// Matrix product dst = src · weights (2-D, any strides: a transposed operand is tag `ba`).
+static inline dnnl_status_t rx_matmul(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, rx_md src, rx_md weights,
+                                      rx_md dst) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_matmul_primitive_desc_create(pd, engine, RX_MD(src), RX_MD(weights), NULL, RX_MD(dst), NULL);
+#else
+    dnnl_matmul_desc_t op;
+    dnnl_status_t s = dnnl_matmul_desc_init(&op, RX_MD(src), RX_MD(weights), NULL, RX_MD(dst));
+    return rx_pd_from_op(pd, s, &op, engine, NULL, NULL);
+#endif
+}

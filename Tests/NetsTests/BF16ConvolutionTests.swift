@@ -55,6 +55,7 @@ final class BF16ConvolutionTests: XCTestCase {
             (32, 32, 3, 1, 2, 2, false, 9, 9),
             (32, 2, 1, 1, 0, 1, true, 8, 8),
             (5, 7, 3, 1, 1, 1, true, 7, 6),
+            (32, 16, 3, 1, 12, 12, false, 14, 13),  // ASPP-like: tap by tap
         ]
         for (i, c) in cases.enumerated() {
             var rng = SeededRandom(seed: UInt64(i))

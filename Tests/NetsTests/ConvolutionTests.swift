@@ -51,14 +51,35 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertLessThan(worst, tolerance, "max abs difference", file: file, line: line)
     }
 
-    // (in, out, kernel, stride, padding, dilation, bias, input h, w)
+    // (in, out, kernel, stride, padding, dilation, bias, input h, w). The last three are
+    // computed tap by tap (`TapConvolution`): taps partly on the input; only the centre on
+    // it; an output smaller than the input, so no tap reads it in place.
     let convCases: [(Int, Int, Int, Int, Int, Int, Bool, Int, Int)] = [
         (3, 4, 3, 1, 1, 1, false, 7, 9),
         (5, 6, 3, 2, 1, 1, true, 9, 8),
         (4, 3, 3, 1, 2, 2, true, 8, 7),
         (2, 5, 1, 1, 0, 1, true, 5, 6),
         (3, 2, 5, 2, 2, 1, false, 11, 10),
+        (3, 4, 3, 1, 9, 9, false, 11, 13),
+        (4, 3, 3, 1, 8, 8, false, 7, 6),
+        (3, 2, 3, 1, 2, 8, false, 14, 13),
     ]
+
+    func testWidelyDilatedConvolutionsRunTapByTap() throws {
+        for (c, live) in zip(convCases.suffix(3), [9, 1, 1]) {
+            let g = ConvGeometry(n: 2, inChannels: c.0, outChannels: c.1, height: c.7, width: c.8, kernel: c.2,
+                                 stride: c.3, padding: c.4, dilation: c.5, bias: c.6, transposed: false)
+            let taps = try XCTUnwrap(TapConvolution.get(g), "\(g)")
+            XCTAssertEqual(taps.taps.count, live, "\(g): taps that read the input")
+            XCTAssertEqual(taps.taps.first?.inPlace, g.outHeight == g.height, "\(g)")
+        }
+        var g = ConvGeometry(n: 2, inChannels: 3, outChannels: 4, height: 7, width: 9, kernel: 3, stride: 1, padding: 4,
+                             dilation: 4, bias: false, transposed: false)
+        XCTAssertNil(TapConvolution.get(g), "dilation 4 runs direct")
+        g.dilation = 8
+        g.bias = true
+        XCTAssertNil(TapConvolution.get(g), "with a bias it runs direct")
+    }
 
     func testConvForwardMatchesDefinition() {
         for (i, c) in convCases.enumerated() {

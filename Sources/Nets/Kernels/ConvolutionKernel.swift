@@ -62,7 +62,7 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
 /// `Operand`, which backward keeps instead of the fp32 input), the weights by the reorder
 /// that blocks them (once for the forward, once for backward data); weight and bias
 /// gradients stay fp32.
-final class ConvolutionKernel {
+final class ConvolutionKernel: ConvolutionAlgorithm {
     let geometry: ConvGeometry
     let forward: DNNL.Primitive
     let backwardData: DNNL.Primitive
@@ -152,9 +152,13 @@ final class ConvolutionKernel {
         backwardWeights = DNNL.Primitive(pd: wpd, hint: forward)
     }
 
+    func prepareForward(_ weight: Tensor) -> PreparedWeights { prepare(weight, for: forward) }
+
+    func prepareBackwardData(_ weight: Tensor) -> PreparedWeights { prepare(weight, for: backwardData) }
+
     /// The weights in the format `primitive` wants: `weight` itself when the formats agree,
     /// else a reordered copy.
-    func prepare(_ weight: Tensor, for primitive: DNNL.Primitive) -> PreparedWeights {
+    private func prepare(_ weight: Tensor, for primitive: DNNL.Primitive) -> PreparedWeights {
         let want = primitive.md(dnnl_query_weights_md)
         if want.sameFormat(as: userWeights) { return PreparedWeights(md: want, storage: weight) }
         let storage = DNNL.storage(for: want)
@@ -162,15 +166,13 @@ final class ConvolutionKernel {
         return PreparedWeights(md: want, storage: storage)
     }
 
-    /// The input as the primitives read it: `x` itself, or its bf16 copy when it is fp32 and
-    /// the convolution computes in bf16.
+    /// `x` itself, or its bf16 copy when it is fp32 and the convolution computes in bf16.
     func inputOperand(_ x: Tensor) -> Operand {
         precondition(x.shape == geometry.inputShape && x.layout == .nhwc && x.precision == geometry.inputPrecision,
                      "\(geometry): input \(x)")
         return Operand(x, from: src, to: srcOperand)
     }
 
-    /// y = conv(x, w) + b.
     func runForward(_ x: Operand, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
         let y = Tensor.uninitialized(shape: geometry.outputShape, layout: .nhwc, precision: geometry.precision)
         var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [
@@ -183,7 +185,6 @@ final class ConvolutionKernel {
         return y
     }
 
-    /// dx from dy and the weights.
     func runBackwardData(_ dy: Tensor, _ weights: PreparedWeights) -> Tensor {
         precondition(dy.precision == geometry.precision, "\(geometry): output gradient \(dy)")
         let dx = Tensor.uninitialized(shape: geometry.inputShape, layout: .nhwc, precision: geometry.inputPrecision)
@@ -195,7 +196,6 @@ final class ConvolutionKernel {
         return dx
     }
 
-    /// (dw in PyTorch layout, db) from x and dy.
     func runBackwardWeights(_ x: Operand, _ dy: Tensor) -> (Tensor, Tensor?) {
         precondition(dy.precision == geometry.precision, "\(geometry): output gradient \(dy)")
         let g = geometry

@@ -180,6 +180,14 @@ enum DNNL {
         return pd
     }
 
+    /// c = a · b, 2-D matrices in the formats their descriptors give (`dnnl_ba`: transposed).
+    static func matmul(_ a: MemoryDescriptor, _ aData: UnsafeMutableRawPointer, _ b: MemoryDescriptor,
+                       _ bData: UnsafeMutableRawPointer, _ c: MemoryDescriptor, _ cData: UnsafeMutableRawPointer) {
+        let key = "matmul \(a) \(b) \(c)"
+        let p = primitive(key) { primitiveDesc(key) { rx_matmul($0, engine, a.handle, b.handle, c.handle) } }
+        p.execute([(DNNL_ARG_SRC, a, aData), (DNNL_ARG_WEIGHTS, b, bData), (DNNL_ARG_DST, c, cData)])
+    }
+
     /// Copies `src` (described by `from`) into `dst` (described by `to`), converting the format.
     static func reorder(from: MemoryDescriptor, _ src: UnsafeMutableRawPointer,
                         to: MemoryDescriptor, _ dst: UnsafeMutableRawPointer) {

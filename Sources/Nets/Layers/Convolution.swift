@@ -46,12 +46,12 @@ public class ConvolutionLayer: Module, Layer {
         var g = geometry(x)
         g.precision = precision
         g.inputPrecision = precision == .fp32 ? .fp32 : x.precision
-        let kernel = ConvolutionKernel.get(g)
+        let kernel = convolutionAlgorithm(g)
         // An fp32 convolution (or a bf16 one oneDNN has no kernel for here) reads fp32.
         let x = kernel.geometry.inputPrecision == x.precision ? x : x.float32()
         // In bf16 backward keeps the bf16 input (an fp32 image's bf16 copy).
         let input = kernel.inputOperand(x)
-        let y = kernel.runForward(input, kernel.prepare(weight.value, for: kernel.forward), bias?.value)
+        let y = kernel.runForward(input, kernel.prepareForward(weight.value), bias?.value)
         let (weight, bias) = (weight, bias)
         let learnsWeight = weight.needsGrad, learnsBias = bias?.needsGrad ?? false
         guard let op = Tape.op(inputs: [x], learning: learnsWeight || learnsBias) else { return y }
@@ -68,7 +68,7 @@ public class ConvolutionLayer: Module, Layer {
             // Prepared again rather than kept from the forward: a whole model's reordered
             // weights alive until backward would cost more memory (141 MB for FCN-ResNet50 in
             // fp32) than the reorder costs time.
-            return [kernel.runBackwardData(dy, kernel.prepare(weight.value, for: kernel.backwardData))]
+            return [kernel.runBackwardData(dy, kernel.prepareBackwardData(weight.value))]
         }
         return y
     }
