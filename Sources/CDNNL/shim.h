@@ -23,6 +23,24 @@ typedef struct rx_md_opaque *rx_md;
 #define RX_MD(md) ((const dnnl_memory_desc_t *)(md))
 #endif
 
+// MARK: Primitive attributes
+
+/// The attributes of every primitive made here: its scratchpad comes from the caller
+/// (`DNNL_ARG_SCRATCHPAD`, of `dnnl_query_scratchpad_md`'s size), so that the tensor pool
+/// reuses freed activations for it instead of oneDNN keeping its own buffer at the largest
+/// size any primitive ever needed. Made once (a racing second is dropped).
+static inline const_dnnl_primitive_attr_t rx_attr(void) {
+    static dnnl_primitive_attr_t shared = NULL;
+    dnnl_primitive_attr_t current = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+    if (current) return current;
+    dnnl_primitive_attr_t made = NULL;
+    dnnl_primitive_attr_create(&made);
+    dnnl_primitive_attr_set_scratchpad_mode(made, dnnl_scratchpad_mode_user);
+    if (__atomic_compare_exchange_n(&shared, &current, made, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return made;
+    dnnl_primitive_attr_destroy(made);
+    return current;
+}
+
 // MARK: Memory descriptors
 
 /// A descriptor of `dims` in format `tag`, or NULL where oneDNN refuses it.
@@ -106,6 +124,12 @@ static inline rx_md rx_pd_query_md(const_dnnl_primitive_desc_t pd, dnnl_query_t 
     return (rx_md)dnnl_primitive_desc_query_md(pd, what, index);
 }
 
+/// Bytes of scratchpad a run of the primitive needs from the caller (0: none).
+static inline size_t rx_pd_scratchpad_bytes(const_dnnl_primitive_desc_t pd) {
+    rx_md md = rx_pd_query_md(pd, dnnl_query_scratchpad_md, 0);
+    return md ? rx_md_size(md) : 0;
+}
+
 static inline dnnl_status_t rx_memory_create(dnnl_memory_t *memory, rx_md md, dnnl_engine_t engine, void *handle) {
     return dnnl_memory_create(memory, RX_MD(md), engine, handle);
 }
@@ -140,9 +164,9 @@ static inline dnnl_status_t rx_pd_from_op(dnnl_primitive_desc_t *pd, dnnl_status
                                           const char *avoid) {
     *pd = NULL;
     if (init != dnnl_success) return init;
-    if (!avoid) return dnnl_primitive_desc_create(pd, op, NULL, engine, hint);
+    if (!avoid) return dnnl_primitive_desc_create(pd, op, rx_attr(), engine, hint);
     dnnl_primitive_desc_iterator_t it = NULL;
-    dnnl_status_t status = dnnl_primitive_desc_iterator_create(&it, op, NULL, engine, hint);
+    dnnl_status_t status = dnnl_primitive_desc_iterator_create(&it, op, rx_attr(), engine, hint);
     if (status != dnnl_success) return status;
     status = dnnl_unimplemented;
     do {
@@ -166,9 +190,9 @@ static inline dnnl_status_t rx_conv_forward(dnnl_primitive_desc_t *pd, dnnl_engi
 #if DNNL_VERSION_MAJOR >= 3
     dnnl_status_t s = transposed
         ? dnnl_deconvolution_forward_primitive_desc_create(pd, engine, prop, dnnl_deconvolution_direct, RX_MD(src),
-              RX_MD(weights), RX_MD(bias), RX_MD(dst), strides, dilates, pad_l, pad_r, NULL)
+              RX_MD(weights), RX_MD(bias), RX_MD(dst), strides, dilates, pad_l, pad_r, rx_attr())
         : dnnl_convolution_forward_primitive_desc_create(pd, engine, prop, dnnl_convolution_direct, RX_MD(src),
-              RX_MD(weights), RX_MD(bias), RX_MD(dst), strides, dilates, pad_l, pad_r, NULL);
+              RX_MD(weights), RX_MD(bias), RX_MD(dst), strides, dilates, pad_l, pad_r, rx_attr());
     return rx_pd_avoiding(pd, s, avoid);
 #else
     dnnl_convolution_desc_t op;
@@ -189,9 +213,9 @@ static inline dnnl_status_t rx_conv_backward_data(dnnl_primitive_desc_t *pd, dnn
 #if DNNL_VERSION_MAJOR >= 3
     dnnl_status_t s = transposed
         ? dnnl_deconvolution_backward_data_primitive_desc_create(pd, engine, dnnl_deconvolution_direct,
-              RX_MD(diff_src), RX_MD(weights), RX_MD(diff_dst), strides, dilates, pad_l, pad_r, hint, NULL)
+              RX_MD(diff_src), RX_MD(weights), RX_MD(diff_dst), strides, dilates, pad_l, pad_r, hint, rx_attr())
         : dnnl_convolution_backward_data_primitive_desc_create(pd, engine, dnnl_convolution_direct,
-              RX_MD(diff_src), RX_MD(weights), RX_MD(diff_dst), strides, dilates, pad_l, pad_r, hint, NULL);
+              RX_MD(diff_src), RX_MD(weights), RX_MD(diff_dst), strides, dilates, pad_l, pad_r, hint, rx_attr());
     return rx_pd_avoiding(pd, s, avoid);
 #else
     dnnl_convolution_desc_t op;
@@ -214,10 +238,10 @@ static inline dnnl_status_t rx_conv_backward_weights(dnnl_primitive_desc_t *pd, 
     dnnl_status_t s = transposed
         ? dnnl_deconvolution_backward_weights_primitive_desc_create(pd, engine, dnnl_deconvolution_direct,
               RX_MD(src), RX_MD(diff_weights), RX_MD(diff_bias), RX_MD(diff_dst), strides, dilates, pad_l, pad_r,
-              hint, NULL)
+              hint, rx_attr())
         : dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
               RX_MD(src), RX_MD(diff_weights), RX_MD(diff_bias), RX_MD(diff_dst), strides, dilates, pad_l, pad_r,
-              hint, NULL);
+              hint, rx_attr());
     return rx_pd_avoiding(pd, s, avoid);
 #else
     dnnl_convolution_desc_t op;
@@ -265,7 +289,7 @@ static inline dnnl_status_t rx_batchnorm_forward(dnnl_primitive_desc_t *pd, dnnl
     dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_batch_normalization_forward_primitive_desc_create(pd, engine, prop, RX_MD(data), RX_MD(data), eps,
-                                                                  flags, NULL);
+                                                                  flags, rx_attr());
 #else
     dnnl_batch_normalization_desc_t op;
     dnnl_status_t s = dnnl_batch_normalization_forward_desc_init(&op, prop, RX_MD(data), eps, flags);
@@ -277,7 +301,7 @@ static inline dnnl_status_t rx_batchnorm_backward(dnnl_primitive_desc_t *pd, dnn
                                                   float eps, unsigned flags, const_dnnl_primitive_desc_t hint) {
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_batch_normalization_backward_primitive_desc_create(pd, engine, dnnl_backward, RX_MD(data),
-                                                                   RX_MD(data), RX_MD(data), eps, flags, hint, NULL);
+                                                                   RX_MD(data), RX_MD(data), eps, flags, hint, rx_attr());
 #else
     dnnl_batch_normalization_desc_t op;
     dnnl_status_t s = dnnl_batch_normalization_backward_desc_init(&op, dnnl_backward, RX_MD(data), RX_MD(data),
@@ -291,7 +315,7 @@ static inline dnnl_status_t rx_relu_forward(dnnl_primitive_desc_t *pd, dnnl_engi
     dnnl_alg_kind_t alg = use_dst ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_relu;
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_eltwise_forward_primitive_desc_create(pd, engine, dnnl_forward_training, alg, RX_MD(data),
-                                                      RX_MD(data), 0, 0, NULL);
+                                                      RX_MD(data), 0, 0, rx_attr());
 #else
     dnnl_eltwise_desc_t op;
     dnnl_status_t s = dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, alg, RX_MD(data), 0, 0);
@@ -304,7 +328,7 @@ static inline dnnl_status_t rx_relu_backward(dnnl_primitive_desc_t *pd, dnnl_eng
                                              const_dnnl_primitive_desc_t hint) {
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_eltwise_backward_primitive_desc_create(pd, engine, dnnl_eltwise_relu_use_dst_for_bwd, RX_MD(data),
-                                                       RX_MD(data), RX_MD(data), 0, 0, hint, NULL);
+                                                       RX_MD(data), RX_MD(data), 0, 0, hint, rx_attr());
 #else
     dnnl_eltwise_desc_t op;
     dnnl_status_t s = dnnl_eltwise_backward_desc_init(&op, dnnl_eltwise_relu_use_dst_for_bwd, RX_MD(data),
@@ -320,7 +344,7 @@ static inline dnnl_status_t rx_maxpool_forward(dnnl_primitive_desc_t *pd, dnnl_e
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_pooling_forward_primitive_desc_create(pd, engine, dnnl_forward_training, dnnl_pooling_max,
                                                       RX_MD(src), RX_MD(dst), strides, kernel, dilation, pad_l,
-                                                      pad_r, NULL);
+                                                      pad_r, rx_attr());
 #else
     dnnl_pooling_v2_desc_t op;
     dnnl_status_t s = dnnl_pooling_v2_forward_desc_init(&op, dnnl_forward_training, dnnl_pooling_max, RX_MD(src),
@@ -336,7 +360,7 @@ static inline dnnl_status_t rx_maxpool_backward(dnnl_primitive_desc_t *pd, dnnl_
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_pooling_backward_primitive_desc_create(pd, engine, dnnl_pooling_max, RX_MD(diff_src),
                                                        RX_MD(diff_dst), strides, kernel, dilation, pad_l, pad_r,
-                                                       hint, NULL);
+                                                       hint, rx_attr());
 #else
     dnnl_pooling_v2_desc_t op;
     dnnl_status_t s = dnnl_pooling_v2_backward_desc_init(&op, dnnl_pooling_max, RX_MD(diff_src), RX_MD(diff_dst),
@@ -346,14 +370,14 @@ static inline dnnl_status_t rx_maxpool_backward(dnnl_primitive_desc_t *pd, dnnl_
 }
 
 static inline dnnl_status_t rx_reorder(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, rx_md from, rx_md to) {
-    return dnnl_reorder_primitive_desc_create(pd, RX_MD(from), engine, RX_MD(to), engine, NULL);
+    return dnnl_reorder_primitive_desc_create(pd, RX_MD(from), engine, RX_MD(to), engine, rx_attr());
 }
 
 /// Matrix product dst = src · weights (2-D, any strides: a transposed operand is tag `ba`).
 static inline dnnl_status_t rx_matmul(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, rx_md src, rx_md weights,
                                       rx_md dst) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_matmul_primitive_desc_create(pd, engine, RX_MD(src), RX_MD(weights), NULL, RX_MD(dst), NULL);
+    return dnnl_matmul_primitive_desc_create(pd, engine, RX_MD(src), RX_MD(weights), NULL, RX_MD(dst), rx_attr());
 #else
     dnnl_matmul_desc_t op;
     dnnl_status_t s = dnnl_matmul_desc_init(&op, RX_MD(src), RX_MD(weights), NULL, RX_MD(dst));

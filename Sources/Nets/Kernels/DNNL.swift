@@ -90,10 +90,14 @@ enum DNNL {
         private let hint: Primitive?
         private let compileLock = NSLock()
         nonisolated(unsafe) private var compiled: dnnl_primitive_t?
+        /// What a run needs as scratch (the shim makes every primitive take it from the caller).
+        private let scratchpad: MemoryDescriptor?
 
         init(pd: dnnl_primitive_desc_t, hint: Primitive? = nil) {
             self.pd = pd
             self.hint = hint
+            scratchpad = rx_pd_scratchpad_bytes(pd) > 0
+                ? MemoryDescriptor(copying: rx_pd_query_md(pd, dnnl_query_scratchpad_md, 0)) : nil
         }
 
         deinit {
@@ -120,9 +124,14 @@ enum DNNL {
         /// oneDNN's name for the implementation it picked (e.g. `jit:avx512_core`), for benchmarks.
         var implementation: String { String(cString: rx_pd_name(pd)) }
 
-        /// Runs the primitive on raw buffers and waits for it.
+        /// Runs the primitive on raw buffers and waits for it. Its scratchpad is a tensor block
+        /// for the run: freed activations serve it, where oneDNN's own would stay allocated at
+        /// the largest size any primitive needed (a ResNet-50's backward-weights reductions).
         func execute(_ args: [(Int32, MemoryDescriptor, UnsafeMutableRawPointer)]) {
             let primitive = self.primitive
+            let scratch = scratchpad.map { DNNL.storage(for: $0) }
+            var args = args
+            if let scratchpad, let scratch { args.append((DNNL_ARG_SCRATCHPAD, scratchpad, scratch.storage)) }
             var memories: [dnnl_exec_arg_t] = []
             memories.reserveCapacity(args.count)
             for (arg, md, pointer) in args {
@@ -133,7 +142,7 @@ enum DNNL {
             check(dnnl_primitive_execute(primitive, stream, Int32(memories.count), memories), "execute \(implementation) with args \(args.map { $0.0 })")
             check(dnnl_stream_wait(stream), "stream wait")
             for m in memories { dnnl_memory_destroy(m.memory) }
-            withExtendedLifetime(args) {}
+            withExtendedLifetime((args, scratch)) {}
         }
     }
 
@@ -208,6 +217,7 @@ let DNNL_ARG_MEAN: Int32 = 49
 let DNNL_ARG_VARIANCE: Int32 = 50
 let DNNL_ARG_SCALE_SHIFT: Int32 = 33
 let DNNL_ARG_WORKSPACE: Int32 = 64
+let DNNL_ARG_SCRATCHPAD: Int32 = 80
 let DNNL_ARG_DIFF_SRC: Int32 = 129
 let DNNL_ARG_DIFF_DST: Int32 = 145
 let DNNL_ARG_DIFF_WEIGHTS: Int32 = 161
