@@ -166,13 +166,6 @@ final class ConvolutionKernel: ConvolutionAlgorithm {
         return PreparedWeights(md: want, storage: storage)
     }
 
-    /// `x` itself, or its bf16 copy when it is fp32 and the convolution computes in bf16.
-    func inputOperand(_ x: Tensor) -> Operand {
-        precondition(x.shape == geometry.inputShape && x.layout == .nhwc && x.precision == geometry.inputPrecision,
-                     "\(geometry): input \(x)")
-        return Operand(x, from: src, to: srcOperand)
-    }
-
     func runForward(_ x: Operand, _ weights: PreparedWeights, _ b: Tensor?) -> Tensor {
         let y = Tensor.uninitialized(shape: geometry.outputShape, layout: .nhwc, precision: geometry.precision)
         var args: [(Int32, DNNL.MemoryDescriptor, UnsafeMutableRawPointer)] = [

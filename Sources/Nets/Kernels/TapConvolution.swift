@@ -89,12 +89,6 @@ final class TapConvolution: ConvolutionAlgorithm {
         self.taps = taps.filter(\.inPlace) + taps.filter { !$0.inPlace }
     }
 
-    func inputOperand(_ x: Tensor) -> Operand {
-        precondition(x.shape == geometry.inputShape && x.layout == .nhwc && x.precision == geometry.inputPrecision,
-                     "\(geometry): input \(x)")
-        return Operand(x, from: src, to: srcOperand)
-    }
-
     /// The weights as one [in, out] matrix per tap, in the compute format; backward data reads
     /// the same matrices transposed.
     func prepareForward(_ weight: Tensor) -> PreparedWeights {
