@@ -33,6 +33,10 @@ final class BF16ConvolutionTests: XCTestCase {
         let g = GradCheck.randomTensor(yShape, layout: .nhwc, seed: seed + 1)
         let reference = run(layer, .fp32, x: x, g: g)
         let bf16 = run(layer, .bf16, x: x, g: g)
+        // The weight gradient is that of the bf16 weights, rounded to bf16 once (as in autocast),
+        // and stored fp32: its low 16 bits are zero; fp32's are not.
+        let roundedToBF16 = (0..<bf16[2].count).allSatisfy { bf16[2].data[$0].bitPattern & 0xFFFF == 0 }
+        XCTAssertEqual(roundedToBF16, runsInBF16, "\(name): dw rounded to bf16", file: file, line: line)
         for (what, (a, b)) in zip(["y", "dx", "dw", "db"], zip(bf16, reference)) {
             let error = GradCheck.relativeError(a, b)
             XCTAssertLessThan(error, 1e-2, "\(name): \(what) relative error", file: file, line: line)

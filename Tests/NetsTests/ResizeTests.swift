@@ -91,4 +91,36 @@ final class ResizeTests: XCTestCase {
         XCTAssertEqual(results[0], results[1])
         XCTAssertEqual(results[0], results[2])
     }
+
+    /// A UNet decoder's join writes the upsampled map straight into the concatenation and reads
+    /// its gradient from there: output and every input gradient must equal, bit for bit, those
+    /// of resizing, then concatenating (fp32 and bf16, one skip and UNet++'s several). A map
+    /// that upsamples to another size than the skips' takes the padded path, as before.
+    func testJoinSkipsWritesTheUpsampledMapInPlace() {
+        let up = Upsample(scaleFactor: 2, alignCorners: true)
+        for precision in [Precision.fp32, .bf16] {
+            for (skipChannels, height) in [([5], 10), ([3, 4], 10), ([5], 11)] {
+                let x = GradCheck.randomTensor([2, 6, 5, 7], layout: .nhwc, seed: 7).converted(to: precision)
+                let skips = skipChannels.enumerated().map { k, c in
+                    GradCheck.randomTensor([2, c, height, 14], layout: .nhwc, seed: 8 + UInt64(k)).converted(to: precision)
+                }
+                let total = skipChannels.reduce(6, +)
+                let g = GradCheck.randomTensor([2, total, height, 14], layout: .nhwc, seed: 20).converted(to: precision)
+                func run(_ join: ([Tensor], Tensor) -> Tensor) -> [[Float]] {
+                    let tape = Tape()
+                    for t in skips + [x] { tape.watch(t) }
+                    let y = tape.record { join(skips, x) }
+                    tape.backward([(y, g)])
+                    return ([y] + (skips + [x]).map { tape.gradient(of: $0)! }).map { $0.converted(to: Precision.fp32).array }
+                }
+                let joined = run { joinSkips($0, upsampling: $1, by: up) }
+                let reference = run { skips, x in
+                    let u = up(x)
+                    let padded = ZeroPad2d.matching(height: u.h, width: u.w, to: skips[0])?.forward(u) ?? u
+                    return concatChannels(skips + [padded])
+                }
+                XCTAssertEqual(joined, reference, "\(precision) skips \(skipChannels) height \(height)")
+            }
+        }
+    }
 }

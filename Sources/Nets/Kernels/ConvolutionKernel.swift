@@ -12,7 +12,8 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
     var bias: Bool
     var transposed: Bool
     /// bf16: the primitives read bf16 weights, input and output gradient and write a bf16
-    /// output; weight and bias gradients are fp32 either way.
+    /// output; weight gradients are rounded to bf16 once (as autocast's are) and stored fp32,
+    /// bias gradients are fp32.
     var precision: Precision = .fp32
     /// The format the input is stored in, and its gradient written in: bf16 between layers of
     /// a bf16 model, fp32 for the image a bf16 model starts from (converted to bf16 to compute).
@@ -60,8 +61,10 @@ struct ConvGeometry: Hashable, CustomStringConvertible {
 /// In bf16 the output, the output gradient and the input gradient are bf16 (the input
 /// gradient in the input's format), an fp32 input (the image) is converted to bf16 once (an
 /// `Operand`, which backward keeps instead of the fp32 input), the weights by the reorder
-/// that blocks them (once for the forward, once for backward data); weight and bias
-/// gradients stay fp32.
+/// that blocks them (once for the forward, once for backward data). Backward weights sums in
+/// fp32 and writes bf16, as PyTorch's autocast does (its weight gradient is that of the bf16
+/// copy of the weights): half the bytes to write and reorder back to PyTorch's layout, where
+/// they become the fp32 gradient the optimiser reads; bias gradients stay fp32.
 final class ConvolutionKernel: ConvolutionAlgorithm {
     let geometry: ConvGeometry
     let forward: DNNL.Primitive
@@ -111,8 +114,8 @@ final class ConvolutionKernel: ConvolutionAlgorithm {
         srcOperand = DNNL.activation(g.inputShape, low)
         // Forward reads (bf16 src, bf16 w) and writes bf16 dst; backward data reads (bf16 w,
         // bf16 diff_dst) and writes diff_src in the input's format; backward weights reads
-        // (bf16 src, bf16 diff_dst) and writes fp32 diff_weights: one descriptor set per pass.
-        let w = DNNL.any(g.weightDims, low), wdiff = DNNL.any(g.weightDims)
+        // (bf16 src, bf16 diff_dst) and writes bf16 diff_weights: one descriptor set per pass.
+        let w = DNNL.any(g.weightDims, low), wdiff = DNNL.any(g.weightDims, low)
         let (fullSrc, lowSrc, lowDst) = (src, srcOperand, dst)
         let strides = [Int64(g.stride), Int64(g.stride)]
         let dilates = [Int64(g.dilation - 1), Int64(g.dilation - 1)]  // oneDNN counts extra gaps: 0 = dense

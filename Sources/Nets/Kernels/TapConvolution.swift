@@ -128,8 +128,9 @@ final class TapConvolution: ConvolutionAlgorithm {
         precondition(dy.precision == geometry.precision, "\(geometry): output gradient \(dy)")
         let g = geometry
         let low = g.precision.dnnlType
-        // Dead taps keep their zeros.
-        let perTap = Tensor(shape: [g.kernel * g.kernel, g.inChannels, g.outChannels])
+        // Dead taps keep their zeros. In bf16 each tap's product is summed in fp32 and written
+        // bf16, as the direct kernel's weight gradient is.
+        let perTap = Tensor.zeros([g.kernel * g.kernel, g.inChannels, g.outChannels], precision: g.precision)
         for tap in taps {
             let input = window(x.storage.storage, height: g.height, width: g.width, channels: g.inChannels,
                                rows: tap.rows.shifted(tap.rowOffset), cols: tap.cols.shifted(tap.colOffset))
@@ -138,12 +139,12 @@ final class TapConvolution: ConvolutionAlgorithm {
             // [in, positions] (the input window read transposed) · [positions, out].
             DNNL.matmul(DNNL.desc([g.inChannels, input.positions], dnnl_ba, low), input.pointer,
                         DNNL.desc([gradient.positions, g.outChannels], dnnl_ab, low), gradient.pointer,
-                        DNNL.desc([g.inChannels, g.outChannels], dnnl_ab),
-                        perTap.storage + tap.index * g.inChannels * g.outChannels * 4)
+                        DNNL.desc([g.inChannels, g.outChannels], dnnl_ab, low),
+                        perTap.storage + tap.index * g.inChannels * g.outChannels * g.precision.size)
             withExtendedLifetime((input, gradient)) {}
         }
         let dw = Tensor.uninitialized(shape: g.userWeightShape)
-        DNNL.reorder(from: DNNL.desc(g.weightDims, dnnl_cdba), perTap.storage, to: userWeights, dw.storage)
+        DNNL.reorder(from: DNNL.desc(g.weightDims, dnnl_cdba, low), perTap.storage, to: userWeights, dw.storage)
         return (dw, nil)
     }
 

@@ -13,7 +13,7 @@ public final class Upsample: Module, Layer {
 
     /// PyTorch passes the scale factor through to the kernel, which (align_corners=False) uses
     /// 1/scale as the ratio; for an integer factor that equals in/out, but we pass it to stay exact.
-    private var factors: (height: Double, width: Double) { (Double(scaleFactor), Double(scaleFactor)) }
+    var factors: (height: Double, width: Double) { (Double(scaleFactor), Double(scaleFactor)) }
 
     public func forward(_ x: Tensor) -> Tensor {
         bilinearResize(x, height: x.h * scaleFactor, width: x.w * scaleFactor,
@@ -94,6 +94,22 @@ struct LinearAxis {
 @inline(__always)
 func rowsPerChunk(_ rowElements: Int) -> Int { max(1, 16_384 / max(rowElements, 1)) }
 
+/// Channels `offset..<offset + channels` of every pixel of an NHWC buffer whose pixels are
+/// `stride` elements apart: a whole activation (offset 0, stride = channels) or one input's
+/// part of a channel concatenation.
+struct ChannelSlice {
+    let storage: UnsafeMutableRawPointer
+    let stride: Int
+    let offset: Int
+
+    init(_ t: Tensor, offset: Int = 0) { (storage, stride, self.offset) = (t.storage, t.c, offset) }
+
+    /// The first element of pixel `index` (counted over N·H·W), as `T`.
+    func pixel<T>(_ index: Int, as: T.Type) -> UnsafeMutablePointer<T> {
+        storage.assumingMemoryBound(to: T.self) + index * stride + offset
+    }
+}
+
 /// Resizes an NHWC activation to `height`×`width` like `F.interpolate(x, size:, mode: "bilinear",
 /// align_corners:)`; pass `scaleFactors` when PyTorch would be called with `scale_factor=` instead,
 /// since with align_corners=False it then uses 1/scale (not in/out) as the source ratio.
@@ -102,12 +118,26 @@ func rowsPerChunk(_ rowElements: Int) -> Int { max(1, 16_384 / max(rowElements, 
 public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: Bool,
                            scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
     precondition(x.layout == .nhwc, "bilinearResize expects an NHWC activation, got \(x)")
+    let out = Tensor.uninitialized(shape: [x.n, x.c, height, width], layout: .nhwc, precision: x.precision)
+    bilinearResize(x, into: ChannelSlice(out), height: height, width: width, alignCorners: alignCorners,
+                   scaleFactors: scaleFactors)
+    let (H, W) = (x.h, x.w)
+    Tape.op(inputs: [x])?.record(out) { dy in
+        [bilinearResizeBackward(ChannelSlice(dy), channels: dy.c, n: dy.n, height: height, width: width, precision: dy.precision,
+                                inputHeight: H, inputWidth: W, alignCorners: alignCorners, scaleFactors: scaleFactors)]
+    }
+    return out
+}
+
+/// The resize of `x` written into `out` (an NHWC buffer of `x`'s N and format, `height`×`width`
+/// pixels), not recorded.
+func bilinearResize(_ x: Tensor, into out: ChannelSlice, height: Int, width: Int, alignCorners: Bool,
+                    scaleFactors: (height: Double, width: Double)?) {
     let (N, C, H, W) = (x.n, x.c, x.h, x.w)
     let rows = LinearAxis(input: H, output: height, alignCorners: alignCorners, scale: scaleFactors?.height)
     let cols = LinearAxis(input: W, output: width, alignCorners: alignCorners, scale: scaleFactors?.width)
-    let out = Tensor.uninitialized(shape: [N, C, height, width], layout: .nhwc, precision: x.precision)
     let bf16 = x.precision == .bf16
-    let src = x.storage, dst = out.storage
+    let src = x.storage
     let inRow = W * C, outRow = width * C
     // Tables are read once per output row or column; the inner loops run over contiguous channels.
     let (r0, r1, rl0, rl1) = (rows.index0, rows.index1, rows.lambda0, rows.lambda1)
@@ -115,7 +145,7 @@ public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: B
     parallelChunks(N * height, minChunk: rowsPerChunk(outRow)) { lo, hi in
         // Separable: blend the two source rows once, then blend columns from that row.
         let blended = UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1))
-        let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(outRow, 1)) : nil
+        let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(C, 1)) : nil
         defer { blended.deallocate(); row?.deallocate() }
         for item in lo..<hi {
             let n = item / height, oy = item % height
@@ -129,41 +159,44 @@ public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: B
                 let b = src.assumingMemoryBound(to: Float.self) + (n * H + r1[oy]) * inRow
                 for j in 0..<inRow { blended[j] = wa * a[j] + wb * b[j] }
             }
-            let o = row ?? dst.assumingMemoryBound(to: Float.self) + item * outRow
             for ox in 0..<width {
                 let p = blended + c0[ox] * C, q = blended + c1[ox] * C
                 let wp = cl0[ox], wq = cl1[ox]
-                let oc = o + ox * C
+                let oc = row ?? out.pixel(item * width + ox, as: Float.self)
                 for c in 0..<C { oc[c] = wp * p[c] + wq * q[c] }
-            }
-            if bf16 {
-                let o16 = dst.assumingMemoryBound(to: UInt16.self) + item * outRow
-                for j in 0..<outRow { o16[j] = narrow(o[j]) }
+                if let row {
+                    let o16 = out.pixel(item * width + ox, as: UInt16.self)
+                    for c in 0..<C { o16[c] = narrow(row[c]) }
+                }
             }
         }
     }
-    Tape.op(inputs: [x])?.record(out) { dy in
-        [bilinearResizeBackward(dy, inputHeight: H, inputWidth: W, alignCorners: alignCorners, scaleFactors: scaleFactors)]
-    }
-    return out
 }
 
 /// The input gradient of `bilinearResize`: `dy` is the gradient of the `height`×`width` output,
 /// the result has the input's `inputHeight`×`inputWidth`.
-///
-/// Deterministic: each thread owns whole input rows and gathers the output rows that read them
-/// (the transposed row map), so no element is written by two threads and the summation order is fixed.
 public func bilinearResizeBackward(_ dy: Tensor, inputHeight: Int, inputWidth: Int, alignCorners: Bool,
                                    scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
     precondition(dy.layout == .nhwc, "bilinearResizeBackward expects an NHWC gradient, got \(dy)")
-    let (N, C, outH, outW) = (dy.n, dy.c, dy.h, dy.w)
-    let (H, W) = (inputHeight, inputWidth)
+    return bilinearResizeBackward(ChannelSlice(dy), channels: dy.c, n: dy.n, height: dy.h, width: dy.w,
+                                  precision: dy.precision, inputHeight: inputHeight, inputWidth: inputWidth,
+                                  alignCorners: alignCorners, scaleFactors: scaleFactors)
+}
+
+/// The same, reading the output gradient (`channels` of `n` images of `height`×`width`, in
+/// `precision`) from a slice of a larger buffer: a concatenation's gradient.
+///
+/// Deterministic: each thread owns whole input rows and gathers the output rows that read them
+/// (the transposed row map), so no element is written by two threads and the summation order is fixed.
+func bilinearResizeBackward(_ dy: ChannelSlice, channels C: Int, n N: Int, height outH: Int, width outW: Int,
+                            precision: Precision, inputHeight H: Int, inputWidth W: Int, alignCorners: Bool,
+                            scaleFactors: (height: Double, width: Double)?) -> Tensor {
     let rows = LinearAxis(input: H, output: outH, alignCorners: alignCorners, scale: scaleFactors?.height)
     let cols = LinearAxis(input: W, output: outW, alignCorners: alignCorners, scale: scaleFactors?.width)
     let readers = rows.transposed(inputs: H)
-    let bf16 = dy.precision == .bf16
-    let dx = Tensor.activation(N, C, H, W, precision: dy.precision)
-    let g = dy.storage, dst = dx.storage
+    let bf16 = precision == .bf16
+    let dx = Tensor.activation(N, C, H, W, precision: precision)
+    let dst = dx.storage
     let inRow = W * C, outRow = outW * C
     let (start, ro, rw) = (readers.start, readers.output, readers.weight)
     let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
@@ -177,20 +210,23 @@ public func bilinearResizeBackward(_ dy: Tensor, inputHeight: Int, inputWidth: I
             if first == last { continue }
             // Sum of the output-gradient rows that read input row iy, with their row weights…
             for e in first..<last {
-                let we = rw[e], offset = (n * outH + ro[e]) * outRow
-                if bf16 {
-                    let ge = g.assumingMemoryBound(to: UInt16.self) + offset
-                    if e == first {
-                        for j in 0..<outRow { gathered[j] = we * widen(ge[j]) }
+                let we = rw[e], pixel0 = (n * outH + ro[e]) * outW
+                for ox in 0..<outW {
+                    let s = gathered + ox * C
+                    if bf16 {
+                        let ge = dy.pixel(pixel0 + ox, as: UInt16.self)
+                        if e == first {
+                            for c in 0..<C { s[c] = we * widen(ge[c]) }
+                        } else {
+                            for c in 0..<C { s[c] += we * widen(ge[c]) }
+                        }
                     } else {
-                        for j in 0..<outRow { gathered[j] += we * widen(ge[j]) }
-                    }
-                } else {
-                    let ge = g.assumingMemoryBound(to: Float.self) + offset
-                    if e == first {
-                        for j in 0..<outRow { gathered[j] = we * ge[j] }
-                    } else {
-                        for j in 0..<outRow { gathered[j] += we * ge[j] }
+                        let ge = dy.pixel(pixel0 + ox, as: Float.self)
+                        if e == first {
+                            for c in 0..<C { s[c] = we * ge[c] }
+                        } else {
+                            for c in 0..<C { s[c] += we * ge[c] }
+                        }
                     }
                 }
             }

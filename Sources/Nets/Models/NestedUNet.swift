@@ -72,7 +72,7 @@ public final class NestedUNet: Module, SegmentationModel {
             nodes[d].append(blocks[d][0](d == 0 ? x : pool(nodes[d - 1][0])))
             for j in stride(from: 1, through: d, by: 1) {
                 let i = d - j
-                nodes[i].append(blocks[i][j](joinSkips(nodes[i], upsampled: up(nodes[i + 1][j - 1]))))
+                nodes[i].append(blocks[i][j](joinSkips(nodes[i], upsampling: nodes[i + 1][j - 1], by: up)))
             }
         }
         guard deepSupervision else { return SegmentationOutput(out: heads[0](nodes[0][4])) }

@@ -99,6 +99,6 @@ public final class Up: Module {
     public override func namedChildren() -> [(String, Module)] { [("up", up), ("conv", conv)] }
 
     public func callAsFunction(_ x: Tensor, skip: Tensor) -> Tensor {
-        conv(joinSkips([skip], upsampled: up(x)))
+        conv(joinSkips([skip], upsampling: x, by: up))
     }
 }

@@ -84,7 +84,7 @@ public final class UNetUp: Module {
     /// `skip` is the encoder map at this stage's size (`inputs1` in the recipe), `x` the deeper
     /// map at half that size, floored (`inputs2`).
     public func callAsFunction(skip: Tensor, _ x: Tensor) -> Tensor {
-        let y = relu(conv1(joinSkips([skip], upsampled: up(x))))
+        let y = relu(conv1(joinSkips([skip], upsampling: x, by: up)))
         return relu(conv2(y))
     }
 }

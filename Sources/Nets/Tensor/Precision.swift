@@ -5,8 +5,9 @@ import CDNNL
 /// A model in `bf16` runs its convolutions on bf16 inputs and weights and keeps the
 /// activations between them in bf16 (8 mantissa bits, relative error ~2⁻⁸): BatchNorm, ReLU,
 /// pooling, upsampling and concatenation read and write bf16, their gradients too, so every
-/// pass moves half the bytes. Master weights, weight gradients, BatchNorm statistics and the
-/// loss stay fp32, as in PyTorch's CPU `autocast(bfloat16)`. Layers without a bf16 kernel
+/// pass moves half the bytes. Master weights, BatchNorm statistics and the loss stay fp32,
+/// and weight gradients are fp32 tensors holding a bf16-rounded convolution gradient, as in
+/// PyTorch's CPU `autocast(bfloat16)`. Layers without a bf16 kernel
 /// convert their input to fp32 (`Tensor.float32()`).
 public enum Precision: String, Sendable, CaseIterable {
     case fp32, bf16

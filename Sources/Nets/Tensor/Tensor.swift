@@ -86,6 +86,11 @@ public final class Tensor: @unchecked Sendable {
         Tensor(shape: [n, c, h, w], layout: .nhwc, precision: precision, zeroed: true)
     }
 
+    /// A plain zero tensor in `precision`.
+    static func zeros(_ shape: [Int], precision: Precision) -> Tensor {
+        Tensor(shape: shape, layout: .plain, precision: precision, zeroed: true)
+    }
+
     deinit {
         MemoryStats.freed(byteCount)
         TensorMemory.free(storage, bytes: byteCount)
