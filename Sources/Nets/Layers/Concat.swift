@@ -81,22 +81,17 @@ func joinSkips(_ skips: [Tensor], upsampling x: Tensor, by up: any Layer) -> Ten
 /// `concatChannels(skips + [up(x)])` with the upsampled map written in place, or nil where the
 /// shortcut does not apply (another size, or another format, than the skips').
 private func concatChannels(_ skips: [Tensor], upsampling x: Tensor, by up: Upsample) -> Tensor? {
-    let (height, width) = (x.h * up.scaleFactor, x.w * up.scaleFactor)
+    let resize = up.resize(of: x)
     guard x.layout == .nhwc,
-          skips.allSatisfy({ $0.n == x.n && $0.h == height && $0.w == width && $0.precision == x.precision })
+          skips.allSatisfy({ $0.n == x.n && $0.h == resize.height && $0.w == resize.width && $0.precision == x.precision })
     else { return nil }
     let sizes = skips.map(\.c), offset = sizes.reduce(0, +)
     let out = concatenation(skips, reserving: x.c)
-    let (alignCorners, factors) = (up.alignCorners, up.factors)
-    bilinearResize(x, into: ChannelSlice(out, offset: offset), height: height, width: width,
-                   alignCorners: alignCorners, scaleFactors: factors)
-    // Backward keeps sizes, not `x`.
-    let (channels, inputHeight, inputWidth) = (x.c, x.h, x.w)
+    resize.forward(x, into: ChannelSlice(out, offset: offset))
+    let channels = x.c  // backward keeps sizes, not `x`
     Tape.op(inputs: skips + [x])?.record(out) { dy in
         leadingChannels(dy, sizes: sizes)
-            + [bilinearResizeBackward(ChannelSlice(dy, offset: offset), channels: channels, n: dy.n, height: height,
-                                      width: width, precision: dy.precision, inputHeight: inputHeight,
-                                      inputWidth: inputWidth, alignCorners: alignCorners, scaleFactors: factors)]
+            + [resize.backward(ChannelSlice(dy, offset: offset), channels: channels, n: dy.n, precision: dy.precision)]
     }
     return out
 }

@@ -13,12 +13,15 @@ public final class Upsample: Module, Layer {
 
     /// PyTorch passes the scale factor through to the kernel, which (align_corners=False) uses
     /// 1/scale as the ratio; for an integer factor that equals in/out, but we pass it to stay exact.
-    var factors: (height: Double, width: Double) { (Double(scaleFactor), Double(scaleFactor)) }
+    private var factors: (height: Double, width: Double) { (Double(scaleFactor), Double(scaleFactor)) }
 
-    public func forward(_ x: Tensor) -> Tensor {
-        bilinearResize(x, height: x.h * scaleFactor, width: x.w * scaleFactor,
+    /// The resize this layer applies to `x`.
+    func resize(of x: Tensor) -> BilinearResize {
+        BilinearResize(inputHeight: x.h, inputWidth: x.w, height: x.h * scaleFactor, width: x.w * scaleFactor,
                        alignCorners: alignCorners, scaleFactors: factors)
     }
+
+    public func forward(_ x: Tensor) -> Tensor { resize(of: x).recorded(x) }
 }
 
 /// One axis of a bilinear resize: for each output index the two input indices and their
@@ -118,59 +121,8 @@ struct ChannelSlice {
 public func bilinearResize(_ x: Tensor, height: Int, width: Int, alignCorners: Bool,
                            scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
     precondition(x.layout == .nhwc, "bilinearResize expects an NHWC activation, got \(x)")
-    let out = Tensor.uninitialized(shape: [x.n, x.c, height, width], layout: .nhwc, precision: x.precision)
-    bilinearResize(x, into: ChannelSlice(out), height: height, width: width, alignCorners: alignCorners,
-                   scaleFactors: scaleFactors)
-    let (H, W) = (x.h, x.w)
-    Tape.op(inputs: [x])?.record(out) { dy in
-        [bilinearResizeBackward(ChannelSlice(dy), channels: dy.c, n: dy.n, height: height, width: width, precision: dy.precision,
-                                inputHeight: H, inputWidth: W, alignCorners: alignCorners, scaleFactors: scaleFactors)]
-    }
-    return out
-}
-
-/// The resize of `x` written into `out` (an NHWC buffer of `x`'s N and format, `height`×`width`
-/// pixels), not recorded.
-func bilinearResize(_ x: Tensor, into out: ChannelSlice, height: Int, width: Int, alignCorners: Bool,
-                    scaleFactors: (height: Double, width: Double)?) {
-    let (N, C, H, W) = (x.n, x.c, x.h, x.w)
-    let rows = LinearAxis(input: H, output: height, alignCorners: alignCorners, scale: scaleFactors?.height)
-    let cols = LinearAxis(input: W, output: width, alignCorners: alignCorners, scale: scaleFactors?.width)
-    let bf16 = x.precision == .bf16
-    let src = x.storage
-    let inRow = W * C, outRow = width * C
-    // Tables are read once per output row or column; the inner loops run over contiguous channels.
-    let (r0, r1, rl0, rl1) = (rows.index0, rows.index1, rows.lambda0, rows.lambda1)
-    let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
-    parallelChunks(N * height, minChunk: rowsPerChunk(outRow)) { lo, hi in
-        // Separable: blend the two source rows once, then blend columns from that row.
-        let blended = UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1))
-        let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(C, 1)) : nil
-        defer { blended.deallocate(); row?.deallocate() }
-        for item in lo..<hi {
-            let n = item / height, oy = item % height
-            let wa = rl0[oy], wb = rl1[oy]
-            if bf16 {
-                let a = src.assumingMemoryBound(to: UInt16.self) + (n * H + r0[oy]) * inRow
-                let b = src.assumingMemoryBound(to: UInt16.self) + (n * H + r1[oy]) * inRow
-                for j in 0..<inRow { blended[j] = wa * widen(a[j]) + wb * widen(b[j]) }
-            } else {
-                let a = src.assumingMemoryBound(to: Float.self) + (n * H + r0[oy]) * inRow
-                let b = src.assumingMemoryBound(to: Float.self) + (n * H + r1[oy]) * inRow
-                for j in 0..<inRow { blended[j] = wa * a[j] + wb * b[j] }
-            }
-            for ox in 0..<width {
-                let p = blended + c0[ox] * C, q = blended + c1[ox] * C
-                let wp = cl0[ox], wq = cl1[ox]
-                let oc = row ?? out.pixel(item * width + ox, as: Float.self)
-                for c in 0..<C { oc[c] = wp * p[c] + wq * q[c] }
-                if let row {
-                    let o16 = out.pixel(item * width + ox, as: UInt16.self)
-                    for c in 0..<C { o16[c] = narrow(row[c]) }
-                }
-            }
-        }
-    }
+    return BilinearResize(inputHeight: x.h, inputWidth: x.w, height: height, width: width, alignCorners: alignCorners,
+                          scaleFactors: scaleFactors).recorded(x)
 }
 
 /// The input gradient of `bilinearResize`: `dy` is the gradient of the `height`×`width` output,
@@ -178,73 +130,135 @@ func bilinearResize(_ x: Tensor, into out: ChannelSlice, height: Int, width: Int
 public func bilinearResizeBackward(_ dy: Tensor, inputHeight: Int, inputWidth: Int, alignCorners: Bool,
                                    scaleFactors: (height: Double, width: Double)? = nil) -> Tensor {
     precondition(dy.layout == .nhwc, "bilinearResizeBackward expects an NHWC gradient, got \(dy)")
-    return bilinearResizeBackward(ChannelSlice(dy), channels: dy.c, n: dy.n, height: dy.h, width: dy.w,
-                                  precision: dy.precision, inputHeight: inputHeight, inputWidth: inputWidth,
-                                  alignCorners: alignCorners, scaleFactors: scaleFactors)
+    return BilinearResize(inputHeight: inputHeight, inputWidth: inputWidth, height: dy.h, width: dy.w,
+                          alignCorners: alignCorners, scaleFactors: scaleFactors)
+        .backward(ChannelSlice(dy), channels: dy.c, n: dy.n, precision: dy.precision)
 }
 
-/// The same, reading the output gradient (`channels` of `n` images of `height`×`width`, in
-/// `precision`) from a slice of a larger buffer: a concatenation's gradient.
-///
-/// Deterministic: each thread owns whole input rows and gathers the output rows that read them
-/// (the transposed row map), so no element is written by two threads and the summation order is fixed.
-func bilinearResizeBackward(_ dy: ChannelSlice, channels C: Int, n N: Int, height outH: Int, width outW: Int,
-                            precision: Precision, inputHeight H: Int, inputWidth W: Int, alignCorners: Bool,
-                            scaleFactors: (height: Double, width: Double)?) -> Tensor {
-    let rows = LinearAxis(input: H, output: outH, alignCorners: alignCorners, scale: scaleFactors?.height)
-    let cols = LinearAxis(input: W, output: outW, alignCorners: alignCorners, scale: scaleFactors?.width)
-    let readers = rows.transposed(inputs: H)
-    let bf16 = precision == .bf16
-    let dx = Tensor.activation(N, C, H, W, precision: precision)
-    let dst = dx.storage
-    let inRow = W * C, outRow = outW * C
-    let (start, ro, rw) = (readers.start, readers.output, readers.weight)
-    let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
-    parallelChunks(N * H, minChunk: rowsPerChunk(2 * outRow)) { lo, hi in
-        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(outRow, 1))
-        let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1)) : nil
-        defer { gathered.deallocate(); row?.deallocate() }
-        for item in lo..<hi {
-            let n = item / H, iy = item % H
-            let (first, last) = (start[iy], start[iy + 1])
-            if first == last { continue }
-            // Sum of the output-gradient rows that read input row iy, with their row weights…
-            for e in first..<last {
-                let we = rw[e], pixel0 = (n * outH + ro[e]) * outW
-                for ox in 0..<outW {
-                    let s = gathered + ox * C
-                    if bf16 {
-                        let ge = dy.pixel(pixel0 + ox, as: UInt16.self)
-                        if e == first {
-                            for c in 0..<C { s[c] = we * widen(ge[c]) }
-                        } else {
-                            for c in 0..<C { s[c] += we * widen(ge[c]) }
-                        }
-                    } else {
-                        let ge = dy.pixel(pixel0 + ox, as: Float.self)
-                        if e == first {
-                            for c in 0..<C { s[c] = we * ge[c] }
-                        } else {
-                            for c in 0..<C { s[c] += we * ge[c] }
-                        }
+/// One bilinear resize, `inputHeight`×`inputWidth` to `height`×`width` (see `bilinearResize`),
+/// whose output (forward) or output gradient (backward) may be a slice of a larger buffer: a
+/// decoder writes its upsampled map straight into the skip concatenation.
+struct BilinearResize {
+    let inputHeight, inputWidth, height, width: Int
+    let alignCorners: Bool
+    let scaleFactors: (height: Double, width: Double)?
+
+    /// The resize of `x` as a new tensor, its backward recorded on the recording tape.
+    func recorded(_ x: Tensor) -> Tensor {
+        let out = Tensor.uninitialized(shape: [x.n, x.c, height, width], layout: .nhwc, precision: x.precision)
+        forward(x, into: ChannelSlice(out))
+        Tape.op(inputs: [x])?.record(out) { dy in
+            [backward(ChannelSlice(dy), channels: dy.c, n: dy.n, precision: dy.precision)]
+        }
+        return out
+    }
+
+    /// The resize of `x` written into `out` (an NHWC buffer of `x`'s N and format, `height`×`width`
+    /// pixels), not recorded.
+    func forward(_ x: Tensor, into out: ChannelSlice) {
+        precondition(x.layout == .nhwc && x.h == inputHeight && x.w == inputWidth,
+                     "bilinear resize of \(inputHeight)×\(inputWidth): input \(x)")
+        let (N, C, H, W) = (x.n, x.c, x.h, x.w)
+        let rows = LinearAxis(input: H, output: height, alignCorners: alignCorners, scale: scaleFactors?.height)
+        let cols = LinearAxis(input: W, output: width, alignCorners: alignCorners, scale: scaleFactors?.width)
+        let bf16 = x.precision == .bf16
+        let src = x.storage
+        let inRow = W * C, outRow = width * C
+        // Tables are read once per output row or column; the inner loops run over contiguous channels.
+        let (r0, r1, rl0, rl1) = (rows.index0, rows.index1, rows.lambda0, rows.lambda1)
+        let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
+        parallelChunks(N * height, minChunk: rowsPerChunk(outRow)) { lo, hi in
+            // Separable: blend the two source rows once, then blend columns from that row.
+            let blended = UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1))
+            let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(C, 1)) : nil
+            defer { blended.deallocate(); row?.deallocate() }
+            for item in lo..<hi {
+                let n = item / height, oy = item % height
+                let wa = rl0[oy], wb = rl1[oy]
+                if bf16 {
+                    let a = src.assumingMemoryBound(to: UInt16.self) + (n * H + r0[oy]) * inRow
+                    let b = src.assumingMemoryBound(to: UInt16.self) + (n * H + r1[oy]) * inRow
+                    for j in 0..<inRow { blended[j] = wa * widen(a[j]) + wb * widen(b[j]) }
+                } else {
+                    let a = src.assumingMemoryBound(to: Float.self) + (n * H + r0[oy]) * inRow
+                    let b = src.assumingMemoryBound(to: Float.self) + (n * H + r1[oy]) * inRow
+                    for j in 0..<inRow { blended[j] = wa * a[j] + wb * b[j] }
+                }
+                for ox in 0..<width {
+                    let p = blended + c0[ox] * C, q = blended + c1[ox] * C
+                    let wp = cl0[ox], wq = cl1[ox]
+                    let oc = row ?? out.pixel(item * width + ox, as: Float.self)
+                    for c in 0..<C { oc[c] = wp * p[c] + wq * q[c] }
+                    if let row {
+                        let o16 = out.pixel(item * width + ox, as: UInt16.self)
+                        for c in 0..<C { o16[c] = narrow(row[c]) }
                     }
                 }
             }
-            // …then spread along the row by the column weights, sequentially within this thread.
-            if let row { row.update(repeating: 0, count: inRow) }
-            let d = row ?? dst.assumingMemoryBound(to: Float.self) + item * inRow
-            for ox in 0..<outW {
-                let s = gathered + ox * C
-                let p = d + c0[ox] * C, q = d + c1[ox] * C
-                let wp = cl0[ox], wq = cl1[ox]
-                for c in 0..<C { p[c] += wp * s[c] }
-                for c in 0..<C { q[c] += wq * s[c] }
-            }
-            if bf16 {
-                let d16 = dst.assumingMemoryBound(to: UInt16.self) + item * inRow
-                for j in 0..<inRow { d16[j] = narrow(d[j]) }
-            }
         }
     }
-    return dx
+
+    /// The input gradient (`channels` of `n` images, in `precision`) for the output gradient `dy`.
+    ///
+    /// Deterministic: each thread owns whole input rows and gathers the output rows that read them
+    /// (the transposed row map), so no element is written by two threads and the summation order is fixed.
+    func backward(_ dy: ChannelSlice, channels C: Int, n N: Int, precision: Precision) -> Tensor {
+        let (H, W, outH, outW) = (inputHeight, inputWidth, height, width)
+        let rows = LinearAxis(input: H, output: outH, alignCorners: alignCorners, scale: scaleFactors?.height)
+        let cols = LinearAxis(input: W, output: outW, alignCorners: alignCorners, scale: scaleFactors?.width)
+        let readers = rows.transposed(inputs: H)
+        let bf16 = precision == .bf16
+        let dx = Tensor.activation(N, C, H, W, precision: precision)
+        let dst = dx.storage
+        let inRow = W * C, outRow = outW * C
+        let (start, ro, rw) = (readers.start, readers.output, readers.weight)
+        let (c0, c1, cl0, cl1) = (cols.index0, cols.index1, cols.lambda0, cols.lambda1)
+        parallelChunks(N * H, minChunk: rowsPerChunk(2 * outRow)) { lo, hi in
+            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(outRow, 1))
+            let row = bf16 ? UnsafeMutablePointer<Float>.allocate(capacity: max(inRow, 1)) : nil
+            defer { gathered.deallocate(); row?.deallocate() }
+            for item in lo..<hi {
+                let n = item / H, iy = item % H
+                let (first, last) = (start[iy], start[iy + 1])
+                if first == last { continue }
+                // Sum of the output-gradient rows that read input row iy, with their row weights…
+                for e in first..<last {
+                    let we = rw[e], pixel0 = (n * outH + ro[e]) * outW
+                    for ox in 0..<outW {
+                        let s = gathered + ox * C
+                        if bf16 {
+                            let ge = dy.pixel(pixel0 + ox, as: UInt16.self)
+                            if e == first {
+                                for c in 0..<C { s[c] = we * widen(ge[c]) }
+                            } else {
+                                for c in 0..<C { s[c] += we * widen(ge[c]) }
+                            }
+                        } else {
+                            let ge = dy.pixel(pixel0 + ox, as: Float.self)
+                            if e == first {
+                                for c in 0..<C { s[c] = we * ge[c] }
+                            } else {
+                                for c in 0..<C { s[c] += we * ge[c] }
+                            }
+                        }
+                    }
+                }
+                // …then spread along the row by the column weights, sequentially within this thread.
+                if let row { row.update(repeating: 0, count: inRow) }
+                let d = row ?? dst.assumingMemoryBound(to: Float.self) + item * inRow
+                for ox in 0..<outW {
+                    let s = gathered + ox * C
+                    let p = d + c0[ox] * C, q = d + c1[ox] * C
+                    let wp = cl0[ox], wq = cl1[ox]
+                    for c in 0..<C { p[c] += wp * s[c] }
+                    for c in 0..<C { q[c] += wq * s[c] }
+                }
+                if bf16 {
+                    let d16 = dst.assumingMemoryBound(to: UInt16.self) + item * inRow
+                    for j in 0..<inRow { d16[j] = narrow(d[j]) }
+                }
+            }
+        }
+        return dx
+    }
 }
