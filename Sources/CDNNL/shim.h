@@ -56,6 +56,19 @@ static inline rx_md rx_md_create(int ndims, const int64_t *dims, dnnl_data_type_
 #endif
 }
 
+/* A descriptor with explicit strides (in elements): a slice of a larger tensor. */
+static inline rx_md rx_md_create_strided(int ndims, const int64_t *dims, dnnl_data_type_t type, const int64_t *strides) {
+#if DNNL_VERSION_MAJOR >= 3
+    dnnl_memory_desc_t md = NULL;
+    if (dnnl_memory_desc_create_with_strides(&md, ndims, dims, type, strides) != dnnl_success) return NULL;
+    return (rx_md)md;
+#else
+    dnnl_memory_desc_t *md = malloc(sizeof *md);
+    if (!md || dnnl_memory_desc_init_by_strides(md, ndims, dims, type, strides) != dnnl_success) { free(md); return NULL; }
+    return (rx_md)md;
+#endif
+}
+
 static inline rx_md rx_md_clone(rx_md md) {
 #if DNNL_VERSION_MAJOR >= 3
     dnnl_memory_desc_t copy = NULL;

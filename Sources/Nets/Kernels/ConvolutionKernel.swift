@@ -75,6 +75,8 @@ final class ConvolutionKernel: ConvolutionAlgorithm {
     let src, dst, bias: DNNL.MemoryDescriptor
     /// The input as the primitives read it (bf16 NHWC in bf16, else `src`).
     let srcOperand: DNNL.MemoryDescriptor
+    /// Backward weights a chunk of input channels at a time, where the whole kernel is slow.
+    private let inputChunked: InputChunkedWeightGradient?
 
     private static let lock = NSLock()
     /// A UNet at one image size has about 25 geometries; ResNet-50 segmentation models about 60.
@@ -112,6 +114,7 @@ final class ConvolutionKernel: ConvolutionAlgorithm {
         bias = DNNL.desc([g.outChannels], dnnl_a)
         userWeights = DNNL.desc(g.weightDims, g.userWeightTag)
         srcOperand = DNNL.activation(g.inputShape, low)
+        inputChunked = InputChunkedWeightGradient(g)
         // Forward reads (bf16 src, bf16 w) and writes bf16 dst; backward data reads (bf16 w,
         // bf16 diff_dst) and writes diff_src in the input's format; backward weights reads
         // (bf16 src, bf16 diff_dst) and writes bf16 diff_weights: one descriptor set per pass.
@@ -194,6 +197,12 @@ final class ConvolutionKernel: ConvolutionAlgorithm {
 
     func runBackwardWeights(_ x: Operand, _ dy: Tensor) -> (Tensor, Tensor?) {
         precondition(dy.precision == geometry.precision, "\(geometry): output gradient \(dy)")
+        if let inputChunked, let dw = inputChunked(x.storage, dy) { return (dw, nil) }
+        return wholeBackwardWeights(x, dy)
+    }
+
+    /// (dw, db) from one run of the backward-weights primitive.
+    func wholeBackwardWeights(_ x: Operand, _ dy: Tensor) -> (Tensor, Tensor?) {
         let g = geometry
         let want = backwardWeights.md(dnnl_query_diff_weights_md)
         let dw = Tensor.uninitialized(shape: g.userWeightShape)

@@ -65,6 +65,15 @@ enum DNNL {
         return MemoryDescriptor(md)
     }
 
+    /// A descriptor with explicit strides, in elements (a slice of a larger tensor).
+    static func desc(_ dims: [Int], strides: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> MemoryDescriptor {
+        precondition(dims.count == strides.count)
+        guard let md = rx_md_create_strided(Int32(dims.count), dims.map { Int64($0) }, type, strides.map { Int64($0) }) else {
+            preconditionFailure("oneDNN memory descriptor \(dims) strides \(strides) failed")
+        }
+        return MemoryDescriptor(md)
+    }
+
     /// The descriptor of an NHWC activation of logical shape `shape`.
     static func activation(_ shape: [Int], _ type: dnnl_data_type_t = dnnl_f32) -> MemoryDescriptor {
         desc(shape, dnnl_nhwc, type)
