@@ -193,4 +193,31 @@ final class AddTests: XCTestCase {
         GradCheck.check("add a", x: a, analytic: da) { GradCheck.dot(add(a, b), g) }
         GradCheck.check("add b", x: b, analytic: db) { GradCheck.dot(add(a, b), g) }
     }
+
+    /// relu(a + b) in one pass: the values of the ReLU of the sum (bf16 too), and both inputs
+    /// get the output gradient masked where the sum is not positive, the caller's gradient and
+    /// each other's untouched by the in-place mask.
+    func testAddReLU() {
+        let a = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 63)
+        let b = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 64)
+        let y = addReLU(a, b)
+        for i in 0..<y.count { XCTAssertEqual(y.data[i], max(a.data[i] + b.data[i], 0)) }
+        XCTAssertTrue(y.array.contains(0) && y.array.contains { $0 > 0 })
+        let low = addReLU(a.converted(to: .bf16), b.converted(to: .bf16))
+        let expected = ReLU()(add(a.converted(to: .bf16), b.converted(to: .bf16)))
+        XCTAssertEqual(low.precision, .bf16)
+        XCTAssertEqual(low.converted(to: .fp32).array, expected.converted(to: .fp32).array)
+        let g = GradCheck.randomTensor(y.shape, layout: .nhwc, seed: 65), g0 = g.array
+        let tape = Tape()
+        tape.watch(a)
+        tape.watch(b)
+        let out = tape.record { addReLU(a, b) }
+        tape.backward([(out, g)])
+        let da = tape.gradient(of: a)!, db = tape.gradient(of: b)!
+        for i in 0..<y.count {
+            XCTAssertEqual(da.data[i], y.data[i] > 0 ? g0[i] : 0)
+            XCTAssertEqual(db.data[i], da.data[i])
+        }
+        XCTAssertEqual(g.array, g0, "the caller's gradient is left as it was")
+    }
 }

@@ -10,7 +10,6 @@ public final class BasicBlock: Module, Layer {
     public static let expansion = 1
     public let conv1: Conv2d
     public let bn1: BatchNorm2d
-    public let relu: ReLU
     public let conv2: Conv2d
     public let bn2: BatchNorm2d
     public let downsample: Sequential?
@@ -19,10 +18,9 @@ public final class BasicBlock: Module, Layer {
                 rng: inout SeededRandom) {
         conv1 = Conv2d(inplanes, planes, kernelSize: 3, stride: stride, padding: dilation, dilation: dilation,
                        bias: false, rng: &rng)
+        // The ReLUs after bn1 (and bn2 in Bottleneck) run fused into the BatchNorm, the closing
+        // one into the residual sum (`addReLU`).
         bn1 = BatchNorm2d(planes, fusedReLU: true)
-        // The ReLUs after bn1 (and bn2 in Bottleneck) run fused into the BatchNorm; only the closing
-        // one, after the add, is a layer of its own, in place since the sum is a fresh tensor.
-        relu = ReLU(inplace: true)
         conv2 = Conv2d(planes, planes, kernelSize: 3, padding: dilation, dilation: dilation, bias: false, rng: &rng)
         bn2 = BatchNorm2d(planes)
         self.downsample = downsample
@@ -30,7 +28,7 @@ public final class BasicBlock: Module, Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         let out = bn2(conv2(bn1(conv1(x))))
-        return relu(add(out, downsample?(x) ?? x))
+        return addReLU(out, downsample?(x) ?? x)
     }
 }
 
@@ -46,7 +44,6 @@ public final class Bottleneck: Module, Layer {
     public let bn2: BatchNorm2d
     public let conv3: Conv2d
     public let bn3: BatchNorm2d
-    public let relu: ReLU
     public let downsample: Sequential?
 
     public init(_ inplanes: Int, _ planes: Int, stride: Int = 1, dilation: Int = 1, downsample: Sequential? = nil,
@@ -58,13 +55,12 @@ public final class Bottleneck: Module, Layer {
         bn2 = BatchNorm2d(planes, fusedReLU: true)
         conv3 = Conv2d(planes, planes * Bottleneck.expansion, kernelSize: 1, bias: false, rng: &rng)
         bn3 = BatchNorm2d(planes * Bottleneck.expansion)
-        relu = ReLU(inplace: true)
         self.downsample = downsample
     }
 
     public func forward(_ x: Tensor) -> Tensor {
         let out = bn3(conv3(bn2(conv2(bn1(conv1(x))))))
-        return relu(add(out, downsample?(x) ?? x))
+        return addReLU(out, downsample?(x) ?? x)
     }
 }
 
