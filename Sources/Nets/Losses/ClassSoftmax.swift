@@ -15,9 +15,10 @@ public struct ClassSoftmax {
                      "loss logits must be a channels-last N×C×H×W activation, got \(logits)")
         precondition(logits.c >= 1, "loss logits need at least one class")
         self.logits = logits
-        probabilities = logits.zerosLike()
+        // Both are written whole below.
+        probabilities = Tensor.uninitialized(shape: logits.shape, layout: logits.layout)
         let pixels = logits.n * logits.h * logits.w
-        logSumExp = Tensor(shape: [pixels])
+        logSumExp = Tensor.uninitialized(shape: [pixels])
         let C = logits.c
         let z = logits.data, p = probabilities.data, lse = logSumExp.data
         parallelChunks(pixels, minChunk: max(1, 32_768 / max(C, 1))) { lo, hi in

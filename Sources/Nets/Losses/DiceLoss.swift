@@ -27,12 +27,15 @@ public struct DiceLoss: LossTerm {
         // Per (image, class): Σ p_c over valid pixels, then Σ p_c over pixels labelled c.
         let sums = target.values.withUnsafeBufferPointer { labels in
             pixelSums(softmax.pixels, width: 2 * N * C) { lo, hi, sums in
-                for i in lo..<hi {
-                    let y = labels[i]
-                    if y == ignore { continue }
-                    let s = sums + 2 * (i / HW) * C, pi = p + i * C
-                    for c in 0..<C { s[c] += Double(pi[c]) }
-                    s[C + Int(y)] += Double(pi[Int(y)])
+                imageRuns(lo, hi, perImage: HW) { image, pixels in
+                    let s = sums + 2 * image * C
+                    for i in pixels {
+                        let y = labels[i]
+                        if y == ignore { continue }
+                        let pi = p + i * C
+                        for c in 0..<C { s[c] += Double(pi[c]) }
+                        s[C + Int(y)] += Double(pi[Int(y)])
+                    }
                 }
             }
         }
@@ -58,15 +61,18 @@ public struct DiceLoss: LossTerm {
             u.withUnsafeBufferPointer { u in
                 v.withUnsafeBufferPointer { v in
                     parallelChunks(softmax.pixels, minChunk: max(1, 16_384 / max(C, 1))) { lo, hi in
-                        for i in lo..<hi {
-                            let y = labels[i]
-                            if y == ignore { continue }
-                            let t = Int(y), row = (i / HW) * C, pi = p + i * C, gi = g + i * C
-                            var dot: Float = 0
-                            for c in 0..<C { dot += pi[c] * u[row + c] }
-                            dot -= pi[t] * v[row + t]
-                            for c in 0..<C { gi[c] += weight * pi[c] * (u[row + c] - dot) }
-                            gi[t] -= weight * pi[t] * v[row + t]
+                        imageRuns(lo, hi, perImage: HW) { image, pixels in
+                            let ui = u.baseAddress! + image * C, vi = v.baseAddress! + image * C
+                            for i in pixels {
+                                let y = labels[i]
+                                if y == ignore { continue }
+                                let t = Int(y), pi = p + i * C, gi = g + i * C
+                                var dot: Float = 0
+                                for c in 0..<C { dot += pi[c] * ui[c] }
+                                dot -= pi[t] * vi[t]
+                                for c in 0..<C { gi[c] += weight * pi[c] * (ui[c] - dot) }
+                                gi[t] -= weight * pi[t] * vi[t]
+                            }
                         }
                     }
                 }

@@ -19,3 +19,15 @@ func pixelSums(_ pixels: Int, width: Int, _ body: (_ lo: Int, _ hi: Int, _ sums:
     }
     return out
 }
+
+/// Calls `body(image, pixels)` for each run of `lo..<hi` that lies within one image of
+/// `perImage` pixels: the image index without a division per pixel.
+@inline(__always)
+func imageRuns(_ lo: Int, _ hi: Int, perImage: Int, _ body: (_ image: Int, _ pixels: Range<Int>) -> Void) {
+    var i = lo
+    while i < hi {
+        let image = i / perImage, end = min(hi, (image + 1) * perImage)
+        body(image, i..<end)
+        i = end
+    }
+}
