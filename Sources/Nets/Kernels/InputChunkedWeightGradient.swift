@@ -10,11 +10,11 @@ import CDNNL
 /// 21, 1536 33, 2048 63, 2560 219, 3072 231 (→256: 11, 20, 29, –, 126; →64: 3.5, 5.6, 9.1, –,
 /// 45), where chunks of 1024 cost about 21 each: from 2048 inputs on they win, dilated ones too
 /// (DeepLabV3+'s rate-6 ASPP branch, 2048→256: 42 whole against 2×15 at 32×32, 9.7 against
-/// 2×3.6 at 16×16). 1×1 kernels have
-/// no such cliff (2048→1024 11.5 against 2×5.7) and run whole, up to 2560 inputs: from there
-/// oneDNN 3.2's whole kernel dies (SIGFPE) with 16 outputs, 3×3 and 1×1 alike, and chunks do
-/// not. It is the head of FCN-ResNet50 (2048→512 3×3), whose bf16 step the split makes 5%
-/// faster on 3.2 and 14% on 2.6 (its avx512_core_bf16 kernel has the cliff too).
+/// 2×3.6 at 16×16). 1×1 kernels have no such cliff (2048→1024 11.5 against 2×5.7) and run
+/// whole, up to 2560 inputs: from there oneDNN 3.2's whole kernel dies (SIGFPE) with 16
+/// outputs, 3×3 and 1×1 alike, and chunks do not. It is the head of FCN-ResNet50 (2048→512
+/// 3×3), whose bf16 step the split makes 5% faster on 3.2 and 14% on 2.6 (its avx512_core_bf16
+/// kernel has the cliff too).
 /// The chunks' sums are the whole kernel's, over fewer channels each: the same gradient up to
 /// the order of fp32 additions.
 struct InputChunkedWeightGradient {
