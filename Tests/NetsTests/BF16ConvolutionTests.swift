@@ -69,10 +69,11 @@ final class BF16ConvolutionTests: XCTestCase {
     }
 
     /// From 2048 input channels on a 3×3 weight gradient (a 1×1 one from 2560) is computed 1024
-    /// input channels at a time, the last chunk what is left (`InputChunkedWeightGradient`): each chunk's gradient
-    /// lands in its own columns, equal to one whole backward-weights run up to bf16 rounding of
-    /// differently ordered fp32 sums, and to the fp32 convolution's within bf16 rounding of the
-    /// inputs. A column offset or a chunk read from the wrong channels is off by O(1).
+    /// input channels at a time, the last chunk what is left (`InputChunkedWeightGradient`):
+    /// each chunk's gradient lands in its own columns, equal to one whole backward-weights run up
+    /// to bf16 rounding of differently ordered fp32 sums, and to the fp32 convolution's within
+    /// bf16 rounding of the inputs. A column offset or a chunk read from the wrong channels is
+    /// off by O(1).
     func testWideInputWeightGradientIsComputedInChunks() throws {
         for inChannels in [2048, 2560] {
             var g = ConvGeometry(n: 2, inChannels: inChannels, outChannels: 32, height: 5, width: 4, kernel: 3,
