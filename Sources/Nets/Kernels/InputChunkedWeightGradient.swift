@@ -41,13 +41,13 @@ struct InputChunkedWeightGradient {
     func callAsFunction(_ x: Tensor, _ dy: Tensor) -> Tensor? {
         let g = geometry, k2 = g.kernel * g.kernel
         let widths = stride(from: 0, to: g.inChannels, by: Self.chunk).map { min(Self.chunk, g.inChannels - $0) }
-        guard Set(widths).allSatisfy({ kernel($0).geometry.precision == .bf16 }) else { return nil }
+        let kernels = widths.map(kernel)
+        guard kernels.allSatisfy({ $0.geometry.precision == .bf16 }) else { return nil }
         let dw = Tensor.uninitialized(shape: g.userWeightShape)
         let input = Tensor.uninitialized(shape: [g.n, Self.chunk, g.height, g.width], layout: .nhwc, precision: .bf16)
         let pixels = g.n * g.height * g.width, pixelBytes = g.inChannels * 2
         var first = 0
-        for width in widths {
-            let kernel = kernel(width)
+        for (width, kernel) in zip(widths, kernels) {
             let want = kernel.backwardWeights.md(dnnl_query_diff_weights_md)
             let blocked = DNNL.storage(for: want)
             let from = x.storage + first * 2, to = input.storage, bytes = width * 2
