@@ -153,6 +153,30 @@ static inline const char *rx_pd_name(const_dnnl_primitive_desc_t pd) {
     return name ? name : "";
 }
 
+/// oneDNN's tag for bf16 convolution weights blocked as 16 pairs of one dimension by `block`
+/// of the other (`BlockedWeights.h`): pairing input channels (the forward's AcdB16b{block}a2b)
+/// or output channels (backward data's BcdA16a{block}b2a, which 2.x does not name), else
+/// `dnnl_format_tag_undef`.
+static inline dnnl_format_tag_t rx_paired_weights_tag(int pairingOutputs, int block) {
+    if (!pairingOutputs) {
+        switch (block) {
+        case 16: return dnnl_AcdB16b16a2b;
+        case 32: return dnnl_AcdB16b32a2b;
+        case 64: return dnnl_AcdB16b64a2b;
+        }
+    }
+#if DNNL_VERSION_MAJOR >= 3
+    if (pairingOutputs) {
+        switch (block) {
+        case 16: return dnnl_BcdA16a16b2a;
+        case 32: return dnnl_BcdA16a32b2a;
+        case 64: return dnnl_BcdA16a64b2a;
+        }
+    }
+#endif
+    return dnnl_format_tag_undef;
+}
+
 // MARK: Primitive descriptors
 //
 // Each returns dnnl_success and a descriptor of the first implementation oneDNN offers whose

@@ -77,6 +77,8 @@ final class ConvolutionKernel: ConvolutionAlgorithm {
     let srcOperand: DNNL.MemoryDescriptor
     /// Backward weights a chunk of input channels at a time, where the whole kernel is slow.
     private let inputChunked: InputChunkedWeightGradient?
+    /// Our own writers of the forward's and backward data's bf16 weights, where they have one.
+    private let forwardWeights, backwardDataWeights: PairedWeights?
 
     private static let lock = NSLock()
     /// A UNet at one image size has about 25 geometries; ResNet-50 segmentation models about 60.
@@ -156,19 +158,27 @@ final class ConvolutionKernel: ConvolutionAlgorithm {
         forward = DNNL.Primitive(pd: fpd)
         backwardData = DNNL.Primitive(pd: bpd, hint: forward)
         backwardWeights = DNNL.Primitive(pd: wpd, hint: forward)
+        forwardWeights = PairedWeights(forward.md(dnnl_query_weights_md), g)
+        backwardDataWeights = PairedWeights(backwardData.md(dnnl_query_weights_md), g)
     }
 
-    func prepareForward(_ weight: Tensor) -> PreparedWeights { prepare(weight, for: forward) }
+    func prepareForward(_ weight: Tensor) -> PreparedWeights { prepare(weight, for: forward, forwardWeights) }
 
-    func prepareBackwardData(_ weight: Tensor) -> PreparedWeights { prepare(weight, for: backwardData) }
+    func prepareBackwardData(_ weight: Tensor) -> PreparedWeights {
+        prepare(weight, for: backwardData, backwardDataWeights)
+    }
 
     /// The weights in the format `primitive` wants: `weight` itself when the formats agree,
-    /// else a reordered copy.
-    private func prepare(_ weight: Tensor, for primitive: DNNL.Primitive) -> PreparedWeights {
+    /// else a copy in that format, written by `writer` where there is one.
+    private func prepare(_ weight: Tensor, for primitive: DNNL.Primitive, _ writer: PairedWeights?) -> PreparedWeights {
         let want = primitive.md(dnnl_query_weights_md)
         if want.sameFormat(as: userWeights) { return PreparedWeights(md: want, storage: weight) }
         let storage = DNNL.storage(for: want)
-        DNNL.reorder(from: userWeights, weight.storage, to: want, storage.storage)
+        if let writer {
+            writer.write(weight, into: storage)
+        } else {
+            DNNL.reorder(from: userWeights, weight.storage, to: want, storage.storage)
+        }
         return PreparedWeights(md: want, storage: storage)
     }
 
