@@ -1,6 +1,6 @@
 // fp32 convolution weights in PyTorch's layout (O, I, kH, kW) converted to the bf16 layouts
 // oneDNN's AMX convolutions read, with AVX-512: the same bits as oneDNN's reorder (both round
-// to nearest even with the same instruction) in about half its time for these layouts,
+// to nearest even with the same instruction) in up to half its time for these layouts,
 // whose transposition oneDNN's generic reorder handles slowly (see BlockedWeights.c).
 #include <stdint.h>
 

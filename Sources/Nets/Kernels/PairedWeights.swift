@@ -5,7 +5,7 @@ import CDNNL
 /// PyTorch's fp32 layout: 16 pairs of neighbouring channels of one dimension by a block of
 /// the other (`BlockedWeights.h`). The bits are oneDNN's reorder's; the time is about half for
 /// backward data's layout, whose transposition oneDNN's generic reorder does slowly (FCN-
-/// ResNet50 bf16: weight reorders 42.6 → 32 ms of a 0.59 s step). Anything else (another
+/// ResNet50 bf16: weight reorders 42.6 → ~28 ms of a 0.58 s step). Anything else (another
 /// layout, channels that do not fill the blocks, a CPU without AVX-512 bf16) is left to
 /// oneDNN's reorder.
 struct PairedWeights {
