@@ -55,45 +55,44 @@ AVX512 static inline __m512i interleaved(__m512 x, __m512 y) {
     return _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(y, x));
 }
 
-// Block (o-block ob, tap, i-block ib): row k holds output channels ob·block + j, each the
-// pair of inputs ib·32 + 2k, +1.
-AVX512 void rx_weights_pairing_inputs(const float *src, uint16_t *dst, long outputs, long inputs, long taps,
-                                      long block, long part, long parts) {
-    long iBlocks = inputs / 32, blocks = outputs / block * iBlocks;
-    for (long b = blocks * part / parts; b < blocks * (part + 1) / parts; b++) {
-        long ob = b / iBlocks, ib = b % iBlocks;
-        for (long tap = 0; tap < taps; tap++) {
-            uint32_t *out = (uint32_t *)(dst + ((ob * taps + tap) * iBlocks + ib) * 32 * block);
-            for (long j0 = 0; j0 < block; j0 += 16) {
-                __m512i rows[16];
-                for (int j = 0; j < 16; j++) {
-                    const float *row = src + ((ob * block + j0 + j) * inputs + ib * 32) * taps + tap;
-                    // Lane k: inputs 2k and 2k + 1, in the order oneDNN pairs them.
-                    rows[j] = (__m512i)_mm512_cvtne2ps_pbh(load16(row + 16 * taps, taps), load16(row, taps));
-                }
-                transpose16(rows);
-                for (int k = 0; k < 16; k++) _mm512_storeu_si512(out + k * block + j0, rows[k]);
-            }
+// One block pairing inputs: row k holds the `block` output channels from `first`'s, each the
+// pair of inputs 2k, 2k + 1 from `first`'s.
+AVX512 static inline void pairing_inputs(const float *first, uint32_t *out, long inputs, long taps, long block) {
+    for (long j0 = 0; j0 < block; j0 += 16) {
+        __m512i rows[16];
+        for (int j = 0; j < 16; j++) {
+            const float *row = first + (j0 + j) * inputs * taps;
+            // Lane k: inputs 2k and 2k + 1, in the order oneDNN pairs them.
+            rows[j] = (__m512i)_mm512_cvtne2ps_pbh(load16(row + 16 * taps, taps), load16(row, taps));
         }
+        transpose16(rows);
+        for (int k = 0; k < 16; k++) _mm512_storeu_si512(out + k * block + j0, rows[k]);
     }
 }
 
-// Block (i-block ib, tap, o-block ob): row k holds input channels ib·block + j, each the
-// pair of outputs ob·32 + 2k, +1.
-AVX512 void rx_weights_pairing_outputs(const float *src, uint16_t *dst, long outputs, long inputs, long taps,
-                                       long block, long part, long parts) {
-    long oBlocks = outputs / 32, blocks = inputs / block * oBlocks;
+// One block pairing outputs: row k holds the `block` input channels from `first`'s, each the
+// pair of outputs 2k, 2k + 1 from `first`'s.
+AVX512 static inline void pairing_outputs(const float *first, uint32_t *out, long inputs, long taps, long block) {
+    for (int k = 0; k < 16; k++) {
+        const float *even = first + 2 * k * inputs * taps, *odd = even + inputs * taps;
+        for (long j = 0; j < block; j += 16)
+            _mm512_storeu_si512(out + k * block + j, interleaved(load16(even + j * taps, taps), load16(odd + j * taps, taps)));
+    }
+}
+
+// Blocks are ordered (block of the blocked dimension, tap, 32 of the paired dimension).
+AVX512 void rx_weights_paired(const float *src, uint16_t *dst, long outputs, long inputs, long taps, long block,
+                              int pairingOutputs, long part, long parts) {
+    long paired = pairingOutputs ? outputs : inputs, blocked = pairingOutputs ? inputs : outputs;
+    long pairBlocks = paired / 32, blocks = blocked / block * pairBlocks;
     for (long b = blocks * part / parts; b < blocks * (part + 1) / parts; b++) {
-        long ib = b / oBlocks, ob = b % oBlocks;
+        long bb = b / pairBlocks, pb = b % pairBlocks;
+        long o0 = pairingOutputs ? pb * 32 : bb * block, i0 = pairingOutputs ? bb * block : pb * 32;
         for (long tap = 0; tap < taps; tap++) {
-            uint32_t *out = (uint32_t *)(dst + ((ib * taps + tap) * oBlocks + ob) * 32 * block);
-            for (int k = 0; k < 16; k++) {
-                const float *even = src + ((ob * 32 + 2 * k) * inputs + ib * block) * taps + tap;
-                const float *odd = even + inputs * taps;
-                for (long j = 0; j < block; j += 16)
-                    _mm512_storeu_si512(out + k * block + j,
-                                        interleaved(load16(even + j * taps, taps), load16(odd + j * taps, taps)));
-            }
+            const float *first = src + (o0 * inputs + i0) * taps + tap;
+            uint32_t *out = (uint32_t *)(dst + ((bb * taps + tap) * pairBlocks + pb) * 32 * block);
+            if (pairingOutputs) pairing_outputs(first, out, inputs, taps, block);
+            else pairing_inputs(first, out, inputs, taps, block);
         }
     }
 }

@@ -7,14 +7,9 @@
 /// Whether this CPU runs the functions below (AVX-512 with its bf16 conversions).
 int rx_blocked_weights_supported(void);
 
-/// To oneDNN's AcdB16b{block}a2b: bf16 pairs of neighbouring input channels, `block` output
-/// channels side by side (the forward's weights). `inputs` a multiple of 32, `outputs` of
+/// To bf16 pairs of neighbouring channels of one dimension, `block` channels of the other side
+/// by side: pairing inputs, oneDNN's AcdB16b{block}a2b (the forward's weights); pairing outputs,
+/// its BcdA16a{block}b2a (backward data's). The paired channels a multiple of 32, the others of
 /// `block`, `block` of 16. Part `part` of `parts` (threads split the work).
-void rx_weights_pairing_inputs(const float *src, uint16_t *dst, long outputs, long inputs, long taps, long block,
-                               long part, long parts);
-
-/// To oneDNN's BcdA16a{block}b2a: bf16 pairs of neighbouring output channels, `block` input
-/// channels side by side (backward data's weights). `outputs` a multiple of 32, `inputs` of
-/// `block`, `block` of 16.
-void rx_weights_pairing_outputs(const float *src, uint16_t *dst, long outputs, long inputs, long taps, long block,
-                                long part, long parts);
+void rx_weights_paired(const float *src, uint16_t *dst, long outputs, long inputs, long taps, long block,
+                       int pairingOutputs, long part, long parts);

@@ -37,11 +37,7 @@ struct PairedWeights {
         let src = weight.data, dst = out.storage.assumingMemoryBound(to: UInt16.self)
         let parts = Threads.count
         parallelFor(parts) { part in
-            if pairingOutputs {
-                rx_weights_pairing_outputs(src, dst, outputs, inputs, taps, block, part, parts)
-            } else {
-                rx_weights_pairing_inputs(src, dst, outputs, inputs, taps, block, part, parts)
-            }
+            rx_weights_paired(src, dst, outputs, inputs, taps, block, pairingOutputs ? 1 : 0, part, parts)
         }
     }
 }
