@@ -25,8 +25,8 @@ let package = Package(
         .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", providers: [.apt(["libcairo2-dev"])]),
-        .target(name: "CBlockedWeights"),
-        .target(name: "Nets", dependencies: ["CDNNL", "CBlockedWeights"]),
+        .target(name: "CKernels"),
+        .target(name: "Nets", dependencies: ["CDNNL", "CKernels"]),
         .target(name: "Experiments", dependencies: ["Nets", "CYAML", "CPNG", "CJPEG", "CTurboJPEG", "CTIFF", "CGIF", "CZlib", "CCairo"]),
         .executableTarget(
             name: "runexp",

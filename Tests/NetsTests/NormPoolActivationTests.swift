@@ -80,6 +80,79 @@ final class NormPoolActivationTests: XCTestCase {
         GradCheck.checkLayer("frozen batchnorm+relu", fused, input: x, eps: 1e-3, tolerance: 1e-2)
     }
 
+    /// bf16 BatchNorm in our own passes (C kernels), against Double computed from the same bf16
+    /// values: output, running statistics, and the input, shortcut, weight and bias gradients,
+    /// with and without the fused ReLU and a residual block's shortcut sum, with the batch's
+    /// statistics and frozen ones; 40 channels leave a vector tail.
+    func testBF16BatchNormPassesMatchDouble() throws {
+        try XCTSkipUnless(VectorKernels.enabled, "this CPU runs oneDNN's BatchNorm for bf16")
+        let shape = [2, 40, 5, 7], C = 40, N = 2 * 5 * 7
+        func bf16(_ seed: UInt64, scale: Float = 1) -> Tensor {
+            GradCheck.randomTensor(shape, layout: .nhwc, seed: seed, scale: scale).converted(to: .bf16)
+        }
+        func values(_ t: Tensor) -> [Double] { t.converted(to: .fp32).array.map(Double.init) }
+        for (relu, residual, frozen) in [(false, false, false), (true, false, false), (false, true, false),
+                                         (true, false, true), (false, true, true)] {
+            let name = "relu \(relu) shortcut \(residual) frozen \(frozen)"
+            let bn = BatchNorm2d(C, fusedReLU: relu)
+            var rng = SeededRandom(seed: 30)
+            bn.weight.value.fillUniform(0.5, 1.5, &rng)
+            bn.bias.value.fillUniform(-0.5, 0.5, &rng)
+            bn.runningVar.value.fillUniform(0.5, 2.0, &rng)
+            bn.frozenStatistics = frozen
+            let (running0, runningVar0) = (bn.runningMean.value.array, bn.runningVar.value.array)
+            let x = bf16(31, scale: 2), shortcut = bf16(32), g = bf16(33)
+            let tape = Tape()
+            tape.watch(x)
+            tape.watch(shortcut)
+            let y = tape.record { residual ? bn.addingReLU(x, shortcut: shortcut) : bn.forward(x) }
+            tape.backward([(y, g)])
+            let (xs, ss, gs) = (values(x), values(shortcut), values(g))
+            var ref = [Double](repeating: 0, count: xs.count), dxRef = ref, dsRef = ref
+            for c in 0..<C {
+                let column = (0..<N).map { xs[$0 * C + c] }
+                let batchMean = column.reduce(0, +) / Double(N)
+                let batchVar = column.map { ($0 - batchMean) * ($0 - batchMean) }.reduce(0, +) / Double(N)
+                let (m, v) = frozen ? (Double(running0[c]), Double(runningVar0[c])) : (batchMean, batchVar)
+                let gamma = Double(bn.weight.value.data[c]), beta = Double(bn.bias.value.data[c])
+                let rstd = 1 / (v + 1e-5).squareRoot()
+                var dyMasked = [Double](repeating: 0, count: N), sumDy = 0.0, sumDyXhat = 0.0
+                for p in 0..<N {
+                    let i = p * C + c, xhat = (xs[i] - m) * rstd
+                    let pre = xhat * gamma + beta + (residual ? ss[i] : 0)
+                    ref[i] = relu || residual ? max(pre, 0) : pre
+                    dyMasked[p] = (relu || residual) && !(pre > 0) ? 0 : gs[i]
+                    dsRef[i] = dyMasked[p]
+                    sumDy += dyMasked[p]
+                    sumDyXhat += dyMasked[p] * xhat
+                }
+                for p in 0..<N {
+                    let i = p * C + c, xhat = (xs[i] - m) * rstd
+                    dxRef[i] = frozen ? gamma * rstd * dyMasked[p]
+                        : gamma * rstd * (dyMasked[p] - sumDy / Double(N) - xhat * sumDyXhat / Double(N))
+                }
+                XCTAssertEqual(Double(bn.bias.grad!.data[c]), sumDy, accuracy: 1e-4 * max(1, abs(sumDy)), name)
+                XCTAssertEqual(Double(bn.weight.grad!.data[c]), sumDyXhat, accuracy: 1e-4 * max(1, abs(sumDyXhat)), name)
+                if !frozen {
+                    XCTAssertEqual(Double(bn.runningMean.value.data[c]), 0.9 * Double(running0[c]) + 0.1 * batchMean,
+                                   accuracy: 1e-6, name)
+                    XCTAssertEqual(Double(bn.runningVar.value.data[c]),
+                                   0.9 * Double(runningVar0[c]) + 0.1 * batchVar * Double(N) / Double(N - 1),
+                                   accuracy: 1e-5, name)
+                }
+            }
+            func relative(_ a: Tensor, _ b: [Double]) -> Double {
+                let a = values(a)
+                let diff = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +), norm = b.map { $0 * $0 }.reduce(0, +)
+                return (diff / max(norm, 1e-30)).squareRoot()
+            }
+            XCTAssertEqual(y.precision, .bf16, name)
+            XCTAssertLessThan(relative(y, ref), 4e-3, name)
+            XCTAssertLessThan(relative(tape.gradient(of: x)!, dxRef), 4e-3, name)
+            if residual { XCTAssertLessThan(relative(tape.gradient(of: shortcut)!, dsRef), 4e-3, name) }
+        }
+    }
+
     func testFrozenBatchNormKeepsRunningStatsAndStillPassesGradients() {
         let bn = makeBatchNorm(3, seed: 7)
         bn.frozenStatistics = true

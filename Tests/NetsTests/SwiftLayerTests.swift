@@ -220,4 +220,20 @@ final class AddTests: XCTestCase {
         }
         XCTAssertEqual(g.array, g0, "the caller's gradient is left as it was")
     }
+
+    /// A residual output used three times (a convolution, the shortcut of the next block, a
+    /// sum) gets its gradient in three pieces, summed in the masking pass: finite differences.
+    func testAddReLUSumsTheGradientOfAnOutputUsedThreeTimes() {
+        var rng = SeededRandom(seed: 66)
+        let conv = Conv2d(3, 3, kernelSize: 1, rng: &rng), side = Conv2d(3, 3, kernelSize: 1, rng: &rng)
+        let a = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 67)
+        let b = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 68)
+        func f(_ a: Tensor) -> Tensor {
+            let y = addReLU(a, b)
+            return add(addReLU(conv(y), y), side(y))
+        }
+        let g = GradCheck.randomTensor([2, 3, 4, 5], layout: .nhwc, seed: 69)
+        let da = GradCheck.backward(a, g, f)!
+        GradCheck.check("a", x: a, analytic: da, eps: 1e-3, tolerance: 1e-2) { GradCheck.dot(f(a), g) }
+    }
 }

@@ -1,4 +1,4 @@
-import CBlockedWeights
+import CKernels
 import CDNNL
 
 /// A bf16 weight layout of oneDNN's AMX convolutions that our own AVX-512 code writes from
@@ -12,11 +12,9 @@ struct PairedWeights {
     private let pairingOutputs: Bool
     private let block, outputs, inputs, taps: Int
 
-    private static let supported = rx_blocked_weights_supported() != 0
-
     /// The writer of `want`, the format a primitive of `g` chose for its weights, if it is one of these.
     init?(_ want: DNNL.MemoryDescriptor, _ g: ConvGeometry) {
-        guard Self.supported, g.precision == .bf16, g.groups == 1, !g.transposed else { return nil }
+        guard VectorKernels.enabled, g.precision == .bf16, g.groups == 1, !g.transposed else { return nil }
         for pairingOutputs in [false, true] {
             for block in [16, 32, 64] {
                 let (paired, blocked) = pairingOutputs ? (g.outChannels, g.inChannels) : (g.inChannels, g.outChannels)

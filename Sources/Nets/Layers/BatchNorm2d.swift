@@ -34,6 +34,7 @@ public final class BatchNorm2d: Module, Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "BatchNorm2d(\(channels)): input \(x.shape)")
+        if BatchNormPasses.runs(x) { return normalize(x, shortcut: nil) }
         let global = !training || frozenStatistics
         let s = BatchNormKernel.Setup(shape: x.shape, eps: eps, globalStats: global, relu: fusedReLU,
                                       precision: x.precision)
@@ -52,6 +53,47 @@ public final class BatchNorm2d: Module, Layer {
             return [dx]
         }
         return y
+    }
+
+    /// relu(self(x) + shortcut), a residual block's closing BatchNorm, sum and ReLU
+    /// (torchvision's `out = self.bn3(out); out += identity; out = self.relu(out)`), in bf16 in
+    /// one pass that writes the block's output only: the normalised activation is never stored,
+    /// as its backward needs the input, not it.
+    public func addingReLU(_ x: Tensor, shortcut: Tensor) -> Tensor {
+        guard BatchNormPasses.runs(x), !fusedReLU, x.c == channels, shortcut.shape == x.shape,
+              shortcut.layout == x.layout, shortcut.precision == x.precision else { return addReLU(self(x), shortcut) }
+        return normalize(x, shortcut: shortcut)
+    }
+
+    /// The forward and backward in `BatchNormPasses`.
+    private func normalize(_ x: Tensor, shortcut: Tensor?) -> Tensor {
+        let global = !training || frozenStatistics
+        let (mean, variance) = global ? (runningMean.value, runningVar.value) : channelStatistics(x)
+        if training && !global { updateRunningStatistics(mean: mean, variance: variance, count: x.n * x.h * x.w) }
+        let gamma = weight.value.data
+        let scale = (0..<channels).map { gamma[$0] / (variance.data[$0] + eps).squareRoot() }
+        let out = BatchNormPasses.normalize(x, mean: mean, scale: scale, shift: bias.value, shortcut: shortcut,
+                                            relu: shortcut != nil || fusedReLU)
+        let (weight, bias, epsilon, relu) = (weight, bias, eps, fusedReLU)
+        // dx of the BatchNorm (and its own ReLU), given its output's gradient.
+        func backward(_ dy: Tensor) -> Tensor {
+            let (dx, dscale, dshift) = BatchNormPasses.backward(dy, x: x, mean: mean, variance: variance,
+                                                                weight: weight.value, scale: scale, shift: bias.value,
+                                                                eps: epsilon, relu: relu, batchStatistics: !global)
+            if weight.needsGrad { weight.accumulate(dscale) }
+            if bias.needsGrad { bias.accumulate(dshift) }
+            return dx
+        }
+        let learning = weight.needsGrad || bias.needsGrad
+        if let shortcut {
+            Tape.op(inputs: [x, shortcut], learning: learning)?.recordSummingGradient(out, consumesGradient: true) { pieces in
+                let dy = maskedSum(pieces, where: out)
+                return [backward(dy), dy]
+            }
+        } else {
+            Tape.op(inputs: [x], learning: learning)?.record(out) { dy in [backward(dy)] }
+        }
+        return out
     }
 
     private func updateRunningStatistics(mean m: Tensor, variance v: Tensor, count: Int) {

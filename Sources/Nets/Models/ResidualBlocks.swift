@@ -19,7 +19,7 @@ public final class BasicBlock: Module, Layer {
         conv1 = Conv2d(inplanes, planes, kernelSize: 3, stride: stride, padding: dilation, dilation: dilation,
                        bias: false, rng: &rng)
         // The ReLUs after bn1 (and bn2 in Bottleneck) run fused into the BatchNorm, the closing
-        // one into the residual sum (`addReLU`).
+        // one with the last BatchNorm and the residual sum (`addingReLU`).
         bn1 = BatchNorm2d(planes, fusedReLU: true)
         conv2 = Conv2d(planes, planes, kernelSize: 3, padding: dilation, dilation: dilation, bias: false, rng: &rng)
         bn2 = BatchNorm2d(planes)
@@ -27,8 +27,7 @@ public final class BasicBlock: Module, Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        let out = bn2(conv2(bn1(conv1(x))))
-        return addReLU(out, downsample?(x) ?? x)
+        bn2.addingReLU(conv2(bn1(conv1(x))), shortcut: downsample?(x) ?? x)
     }
 }
 
@@ -59,8 +58,7 @@ public final class Bottleneck: Module, Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
-        let out = bn3(conv3(bn2(conv2(bn1(conv1(x))))))
-        return addReLU(out, downsample?(x) ?? x)
+        bn3.addingReLU(conv3(bn2(conv2(bn1(conv1(x))))), shortcut: downsample?(x) ?? x)
     }
 }
 

@@ -13,7 +13,9 @@
 /// pass-through, the gradient it was given), and the tape copies before any in-place update
 /// of a tensor that is the gradient of two things at once (a residual sum hands the same
 /// gradient to both branches). A gradient arrives in its tensor's format (bf16 for a bf16
-/// activation), converted where an op returned another.
+/// activation), converted where an op returned another. An op that passes over its output's
+/// gradient anyway (a residual block's closing ReLU) may take the pieces unsummed and add
+/// them in that pass: a ResNet block's output gradient is never summed in a pass of its own.
 ///
 /// Outside `record` nothing is recorded and layers keep nothing: that is how evaluation runs.
 public final class Tape: @unchecked Sendable {
@@ -51,7 +53,7 @@ public final class Tape: @unchecked Sendable {
     /// The gradient accumulated into a watched tensor by `backward`, or nil if none reached it.
     public func gradient(of tensor: Tensor) -> Tensor? {
         guard let node = live(tensor) else { return nil }
-        return node.gradient
+        return node.gradient.first
     }
 
     /// Runs the recorded ops backward from the gradients of the given outputs (the loss's
@@ -68,11 +70,21 @@ public final class Tape: @unchecked Sendable {
             for node in nodes.reversed() {
                 guard let run = node.backward else { continue }
                 node.backward = nil
-                guard let dy = node.gradient else { continue }
-                node.gradient = nil
-                release(dy)
-                let given = node.consumesGradient && isHeld(dy) ? dy.copy() : dy
-                let inputGradients = run(given)
+                var parts = node.gradient
+                guard !parts.isEmpty else { continue }
+                node.gradient = []
+                parts.forEach(release)
+                if node.consumesGradient {
+                    // The op writes into the first piece, which no other node may hold. Only the
+                    // first two trade places: pieces are summed in the order they came, and only
+                    // their first addition is the same either way round.
+                    if let free = parts.prefix(2).firstIndex(where: { !isHeld($0) }) {
+                        parts.swapAt(0, free)
+                    } else {
+                        parts[0] = parts[0].copy()
+                    }
+                }
+                let inputGradients = run(parts)
                 precondition(inputGradients.count == node.inputs.count, "an op returned the wrong number of gradients")
                 for (input, d) in zip(node.inputs, inputGradients) {
                     if let input, let d { accumulate(d, into: input) }
@@ -103,8 +115,8 @@ public final class Tape: @unchecked Sendable {
     private func accumulate(_ d: Tensor, into node: TapeNode) {
         // A gradient has its tensor's format, as in PyTorch: a bf16 activation's is bf16.
         let d = d.converted(to: node.precision)
-        guard let existing = node.gradient else {
-            node.gradient = d
+        guard let existing = node.gradient.first, !node.sumsGradient else {
+            node.gradient.append(d)
             hold(d)
             return
         }
@@ -124,7 +136,7 @@ public final class Tape: @unchecked Sendable {
 
     private func replace(_ old: Tensor, with new: Tensor, in node: TapeNode) {
         release(old)
-        node.gradient = new
+        node.gradient = [new]
         hold(new)
     }
 
@@ -139,23 +151,26 @@ public final class Tape: @unchecked Sendable {
 }
 
 /// One recorded op: the nodes of its inputs (nil for an input that needs no gradient), the
-/// closure that maps its output's gradient to its inputs', and that gradient as it accumulates.
+/// closure that maps its output's gradient to its inputs', and that gradient as it accumulates:
+/// one tensor, or for an op that sums the gradient itself the pieces as they arrived.
 final class TapeNode {
     weak var tape: Tape?
     let inputs: [TapeNode?]
     let consumesGradient: Bool
-    var backward: ((Tensor) -> [Tensor?])?
-    var gradient: Tensor?
+    let sumsGradient: Bool
+    var backward: (([Tensor]) -> [Tensor?])?
+    var gradient: [Tensor] = []
     /// The format of the tensor this node is the gradient path of, and so of its gradient.
     var precision = Precision.fp32
 
     /// A watched tensor (no producer on the tape): its gradient is kept for the caller.
     var isLeaf: Bool { inputs.isEmpty }
 
-    init(tape: Tape, inputs: [TapeNode?], consumesGradient: Bool) {
+    init(tape: Tape, inputs: [TapeNode?], consumesGradient: Bool, sumsGradient: Bool = false) {
         self.tape = tape
         self.inputs = inputs
         self.consumesGradient = consumesGradient
+        self.sumsGradient = sumsGradient
     }
 }
 
@@ -183,6 +198,17 @@ public struct TapeOp {
     public func record(_ output: Tensor, consumesGradient: Bool = false,
                        _ backward: @escaping (_ gradient: Tensor) -> [Tensor?]) {
         let node = TapeNode(tape: tape, inputs: inputNodes, consumesGradient: consumesGradient)
+        node.backward = { backward($0[0]) }
+        tape.append(node, producing: output)
+    }
+
+    /// As `record`, for an op that adds up its output's gradient in its own pass over it: the
+    /// gradients that reached `output` are handed over as they came, one or more tensors of
+    /// its shape, layout and format whose sum is the gradient. With `consumesGradient` the op
+    /// may write into the first.
+    func recordSummingGradient(_ output: Tensor, consumesGradient: Bool,
+                               _ backward: @escaping (_ gradientPieces: [Tensor]) -> [Tensor?]) {
+        let node = TapeNode(tape: tape, inputs: inputNodes, consumesGradient: consumesGradient, sumsGradient: true)
         node.backward = backward
         tape.append(node, producing: output)
     }

@@ -1,5 +1,5 @@
 #include "BlockedWeights.h"
-#include <immintrin.h>
+#include "avx512.h"
 
 // oneDNN's blocked bf16 weights hold 32 channels of one dimension as 16 pairs: element
 // (pair k, position j, half l) of a block is at k·2·block + j·2 + l. Writing a block means
@@ -8,13 +8,6 @@
 // registers. Measured on FCN-ResNet50's weights (2 threads, caches flushed, ms, oneDNN 3.2's
 // reorder → this): 2048→512 3×3 forward 2.48 → 2.49, backward data 4.36 → 2.24; 512→2048 1×1
 // 0.42 → 0.28 and 0.53 → 0.28.
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512bf16")))
-
-int rx_blocked_weights_supported(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512bf16");
-}
 
 // Transposes 16 rows of 16 32-bit lanes in place.
 AVX512 static inline void transpose16(__m512i r[16]) {

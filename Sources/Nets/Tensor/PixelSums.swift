@@ -1,11 +1,11 @@
 /// Sums per-pixel contributions over fixed blocks of pixels in parallel, then adds the
 /// block results in block order: a loss value has the same bits whatever the thread count.
 ///
-/// `body(lo, hi, sums)` handles pixels `lo..<hi` and adds into `sums`, `width` zeroed Doubles.
-func pixelSums(_ pixels: Int, width: Int, _ body: (_ lo: Int, _ hi: Int, _ sums: UnsafeMutablePointer<Double>) -> Void)
-    -> [Double]
+/// `body(lo, hi, sums)` handles pixels `lo..<hi` (at most `block`) and adds into `sums`,
+/// `width` zeroed Doubles.
+func pixelSums(_ pixels: Int, width: Int, block: Int = 16_384,
+               _ body: (_ lo: Int, _ hi: Int, _ sums: UnsafeMutablePointer<Double>) -> Void) -> [Double]
 {
-    let block = 16_384
     let blocks = (pixels + block - 1) / block
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: max(1, blocks * width))
     partial.initialize(repeating: 0, count: max(1, blocks * width))

@@ -4,9 +4,6 @@
 // whose transposition oneDNN's generic reorder handles slowly (see BlockedWeights.c).
 #include <stdint.h>
 
-/// Whether this CPU runs the functions below (AVX-512 with its bf16 conversions).
-int rx_blocked_weights_supported(void);
-
 /// To bf16 pairs of neighbouring channels of one dimension, `block` channels of the other side
 /// by side: pairing inputs, oneDNN's AcdB16b{block}a2b (the forward's weights); pairing outputs,
 /// its BcdA16a{block}b2a (backward data's). The paired channels a multiple of 32, the others of
