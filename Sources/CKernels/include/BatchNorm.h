@@ -6,22 +6,18 @@
 // those exist (elsewhere oneDNN's BatchNorm runs instead).
 #include <stdint.h>
 
-/// Adds, for each of `channels`, over `pixels` rows of d = x − shift, Σd into `sum` and Σd²
-/// into `sum2`. `scratch` holds 2·channels floats.
-void rx_block_moments_bf16(const uint16_t *x, const float *shift, long channels, long pixels, float *scratch,
-                           double *sum, double *sum2);
+/// Adds, for each of `channels`, over `pixels` rows, Σu into `sumU` and Σu·w into `sumUW`,
+/// where w = x − offset and u = w without `dy` (the statistics: Σd, Σd²), else u = dy, masked
+/// with `relu` where the forward's w·scale + shift was not positive (backward's Σdy and
+/// Σdy·(x − mean)). `scratch` holds 2·channels floats.
+void rx_channel_sums_bf16(const uint16_t *x, const float *offset, const uint16_t *dy, const float *scale,
+                          const float *shift, int relu, long channels, long pixels, float *scratch, double *sumU,
+                          double *sumUW);
 
 /// out ← (x − mean)·scale + shift (+ shortcut where not NULL), then with `relu` max(·, 0)
 /// (NaN kept, −0 → +0), over `pixels` rows of `channels` values; mean, scale, shift per channel.
 void rx_normalize_bf16(const uint16_t *x, const uint16_t *shortcut, uint16_t *out, const float *mean,
                        const float *scale, const float *shift, long channels, long pixels, int relu);
-
-/// Backward's sums over `pixels` rows, added per channel into `sumDy` (Σ dy) and `sumDyX`
-/// (Σ dy·(x − mean)), dy masked where the forward's (x − mean)·scale + shift was not positive
-/// when `relu`. `scratch` holds 2·channels floats.
-void rx_batchnorm_backward_sums_bf16(const uint16_t *x, const uint16_t *dy, const float *mean, const float *scale,
-                                     const float *shift, long channels, long pixels, int relu, float *scratch,
-                                     double *sumDy, double *sumDyX);
 
 /// dx ← a·dy + b·(x − mean) + c per channel over `pixels` rows, dy masked as in the sums.
 void rx_batchnorm_backward_bf16(const uint16_t *x, const uint16_t *dy, uint16_t *dx, const float *mean,

@@ -46,8 +46,8 @@ enum BatchNormPasses {
         let sums = scale.withUnsafeBufferPointer { s in
             pixelSums(pixels, width: 2 * C, block: reductionBlock(pixels)) { lo, hi, out in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * C) { scratch in
-                    rx_batchnorm_backward_sums_bf16(x.bf16 + lo * C, dy.bf16 + lo * C, mean.data, s.baseAddress!,
-                                                    shift.data, C, hi - lo, relu ? 1 : 0, scratch.baseAddress!, out, out + C)
+                    rx_channel_sums_bf16(x.bf16 + lo * C, mean.data, dy.bf16 + lo * C, s.baseAddress!, shift.data,
+                                         relu ? 1 : 0, C, hi - lo, scratch.baseAddress!, out, out + C)
                 }
             }
         }

@@ -18,7 +18,8 @@ func channelStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
     let sums = shift.withUnsafeBufferPointer { shift in
         pixelSums(pixels, width: 2 * C, block: reductionBlock(pixels)) { lo, hi, out in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * C) { scratch in
-                rx_block_moments_bf16(x.bf16 + lo * C, shift.baseAddress!, C, hi - lo, scratch.baseAddress!, out, out + C)
+                rx_channel_sums_bf16(x.bf16 + lo * C, shift.baseAddress!, nil, nil, nil, 0, C, hi - lo, scratch.baseAddress!,
+                                     out, out + C)
             }
         }
     }
