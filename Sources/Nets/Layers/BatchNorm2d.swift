@@ -16,7 +16,7 @@ public final class BatchNorm2d: Module, Layer {
     /// When true, training mode still normalises with (and never updates) the running
     /// statistics: a frozen BatchNorm keeps what it learned.
     public var frozenStatistics = false
-    /// Applies ReLU to the output in the same oneDNN pass; the model then follows this layer
+    /// Applies ReLU to the output in the same pass; the model then follows this layer
     /// with `ReLU(fusedIntoPrevious: true)`, which keeps PyTorch's module indices.
     public let fusedReLU: Bool
 
