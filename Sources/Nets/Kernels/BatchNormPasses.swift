@@ -24,7 +24,7 @@ enum BatchNormPasses {
                      ?? true, "BatchNorm of \(x) + \(shortcut.map { "\($0)" } ?? "")")
         let out = Tensor.uninitialized(shape: x.shape, layout: x.layout, precision: x.precision)
         let C = x.c, pixels = x.count / max(C, 1), p = x.bf16, q = shortcut?.bf16, o = out.bf16
-        parallelChunks(pixels, minChunk: max(1, 32_768 / max(C, 1))) { lo, hi in
+        parallelChunks(pixels, minChunk: rowsPerChunk(C)) { lo, hi in
             rx_normalize_bf16(p + lo * C, q.map { $0 + lo * C }, o + lo * C, mean.data, scale, shift.data, C, hi - lo,
                               relu ? 1 : 0)
         }
@@ -64,7 +64,7 @@ enum BatchNormPasses {
             }
         }
         let dx = Tensor.uninitialized(shape: x.shape, layout: x.layout, precision: x.precision)
-        parallelChunks(pixels, minChunk: max(1, 32_768 / max(C, 1))) { lo, hi in
+        parallelChunks(pixels, minChunk: rowsPerChunk(C)) { lo, hi in
             rx_batchnorm_backward_bf16(x.bf16 + lo * C, dy.bf16 + lo * C, dx.bf16 + lo * C, mean.data, scale, shift.data,
                                        a, b, c, C, hi - lo, relu ? 1 : 0)
         }

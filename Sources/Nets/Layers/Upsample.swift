@@ -93,10 +93,6 @@ struct LinearAxis {
     }
 }
 
-/// Rows per parallel chunk so that each chunk moves at least ~16K floats.
-@inline(__always)
-func rowsPerChunk(_ rowElements: Int) -> Int { max(1, 16_384 / max(rowElements, 1)) }
-
 /// Channels `offset..<offset + channels` of every pixel of an NHWC buffer whose pixels are
 /// `stride` elements apart: a whole activation (offset 0, stride = channels) or one input's
 /// part of a channel concatenation.

@@ -38,6 +38,10 @@ public func parallelChunks(_ count: Int, minChunk: Int = 32_768, _ body: (Int, I
     }
 }
 
+/// Rows per parallel chunk so that each chunk moves at least ~16K floats.
+@inline(__always)
+func rowsPerChunk(_ rowElements: Int) -> Int { max(1, 16_384 / max(rowElements, 1)) }
+
 /// Runs `body(i)` for each `i` in `0..<count` on all threads (for work already split into big items).
 @inline(__always)
 public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
